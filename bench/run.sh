@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every benchmark that exists, printing JSON per benchmark to bench-results/ and a summary.
+# Usage: bench/run.sh BUILD_DIR
+set -euo pipefail
+build="${1:-build}"
+out="$build/bench-results"
+mkdir -p "$out"
+for b in "$build"/bench/*_bench; do
+  [[ -x "$b" ]] || continue
+  name=$(basename "$b")
+  echo "== $name"
+  "$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+       --benchmark_out="$out/$name.json" --benchmark_out_format=json
+done
+echo "results in $out/"

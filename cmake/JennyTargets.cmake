@@ -1,0 +1,41 @@
+# Helpers that every subsystem uses to declare its library and its tests.
+#
+# jenny_library(NAME SOURCES ... DEPS ... [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])
+#   Declares the static library jenny_<NAME>. DEPS are other jenny subsystems this one may
+#   depend on (base, tensor, ...): they are linked and recorded in JENNY_LAYER_<NAME>, which
+#   the layering test compares against the #include lines of src/<NAME>/.
+# jenny_test(NAME SOURCES ... LIBS ... [LABELS fast|slow|gpu])
+#   A GoogleTest executable, registered with ctest under the given label (default fast).
+
+set(JENNY_WARNINGS -Wall -Wextra -Werror)
+
+function(jenny_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
+  add_library(jenny_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(jenny_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
+                                            PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(jenny_${name} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${JENNY_WARNINGS}>)
+  set(deps "")
+  foreach(d ${ARG_DEPS})
+    list(APPEND deps jenny_${d})
+  endforeach()
+  target_link_libraries(jenny_${name} PUBLIC ${deps} ${ARG_PUBLIC_LIBS} PRIVATE ${ARG_PRIVATE_LIBS})
+  string(REPLACE ";" "," deps_csv "${ARG_DEPS}")
+  set_property(GLOBAL APPEND PROPERTY JENNY_LAYERS "${name}:${deps_csv}")
+endfunction()
+
+function(jenny_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS fast)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(${name} PRIVATE ${JENNY_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_compile_definitions(${name} PRIVATE
+    JENNY_SHARED_DATA="${PROJECT_SOURCE_DIR}/../shared/data"
+    JENNY_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    JENNY_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()

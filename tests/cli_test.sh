@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The jenny command end to end: help, version, exit codes, config errors. Needs JENNY_BIN.
+set -uo pipefail
+bin="${JENNY_BIN:?set JENNY_BIN to the jenny binary}"
+t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
+fails=0
+
+# expect CODE "needle in stdout+stderr" -- ARGS...
+expect() {
+  local code="$1" needle="$2"; shift 3
+  "$bin" "$@" > "$t/out" 2> "$t/err" < /dev/null
+  local rc=$?
+  if [[ $rc -ne $code ]]; then
+    echo "FAIL: jenny $* exited $rc, expected $code"; cat "$t/out" "$t/err"; fails=$((fails+1)); return
+  fi
+  if [[ -n "$needle" ]] && ! grep -qF -- "$needle" "$t/out" "$t/err"; then
+    echo "FAIL: jenny $*: output lacks: $needle"; cat "$t/out" "$t/err"; fails=$((fails+1)); return
+  fi
+  echo "ok: jenny $* -> $rc"
+}
+
+expect 0 "info" -- --help
+expect 0 "jenny 0.1.0 (git " -- --version
+expect 0 "build: cuda=" -- --version
+expect 0 "simd: " -- --version
+expect 2 "name a command" --
+expect 2 "unknown command 'trian'" -- trian
+expect 2 "Did you mean 'jenny info'?" -- inof
+expect 2 "jenny info: unknown option '--bogus'. Run 'jenny info --help'" -- info --bogus
+expect 2 "Run 'jenny info --help'" -- info --data-dir
+expect 0 "jenny info: configuration" -- info
+expect 0 "cpu features" -- info
+expect 2 'json: expected true or false, got "maybe" (--set json=maybe)' -- info --set json=maybe
+expect 2 "expected key=value" -- info --set json
+expect 2 "reading config" -- info --config "$t/missing.yaml"
+
+printf 'json: true\ndata_dri: /x\n' > "$t/bad.yaml"
+expect 2 "data_dri: unknown key ($t/bad.yaml:2); did you mean 'data_dir'?" -- info --config "$t/bad.yaml"
+printf '{\n  "json": 3\n}\n' > "$t/bad.json"
+expect 2 "json: expected true or false, got \"3\" ($t/bad.json:2)" -- info --config "$t/bad.json"
+printf 'json: [\n' > "$t/broken.yaml"
+expect 2 "$t/broken.yaml:2" -- info --config "$t/broken.yaml"
+
+# Config file, then flags, then --set: the last word wins and the resolved config says so.
+printf 'cache_dir: /from/file\ndata_dir: /from/file\n' > "$t/ok.yaml"
+expect 0 "cache_dir: /from/flag" -- info --config "$t/ok.yaml" --cache-dir /from/flag
+expect 0 "data_dir: /from/set" -- info --config "$t/ok.yaml" --data-dir /from/flag --set data_dir=/from/set
+
+"$bin" info --json > "$t/info.json" 2>/dev/null
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["cpu"]["logical_cores"] >= 1' "$t/info.json"; then
+  echo "ok: info --json is JSON"
+else
+  echo "FAIL: info --json is not valid JSON"; cat "$t/info.json"; fails=$((fails+1))
+fi
+
+if ((fails)); then echo "$fails failed"; exit 1; fi
+echo "all cli checks passed"
