@@ -6,7 +6,7 @@ GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 SOURCES     = $(shell git ls-files '*.cpp' '*.h' '*.cu' '*.cuh' 2>/dev/null)
 
 .PHONY: all setup build test test-slow test-gpu quickstart bench bench-deps format format-check \
-        sanitize cuda mpi clean
+        sanitize cuda mpi fuzz clean
 
 all: build
 
@@ -55,6 +55,15 @@ mpi:
 	cmake -S . -B build-mpi $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DJENNY_MPI=ON
 	cmake --build build-mpi -j$(JOBS)
 
+# libFuzzer targets (src/*/*_fuzz.cpp), built with clang, each run FUZZ_SECONDS (default 300)
+# from the seeds in fuzz/<target>/; crashes land in build-fuzz/crashes/.
+FUZZ_SECONDS ?= 300
+fuzz: setup
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DJENNY_FUZZ=ON -DJENNY_NATIVE=ON
+	cmake --build build-fuzz -j$(JOBS)
+	bash fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 format:
 	clang-format -i $(SOURCES)
 
@@ -62,4 +71,4 @@ format-check:
 	clang-format --dry-run --Werror $(SOURCES)
 
 clean:
-	rm -rf $(BUILD) build-sanitize build-cuda build-mpi
+	rm -rf $(BUILD) build-sanitize build-cuda build-mpi build-fuzz

@@ -8,6 +8,9 @@
 #   A GoogleTest executable, registered with ctest under the given label (default fast).
 
 set(JENNY_WARNINGS -Wall -Wextra -Werror)
+if(JENNY_FUZZ)
+  set(JENNY_WARNINGS -Wall -Wextra)  # clang warns differently; gcc builds keep -Werror
+endif()
 
 function(jenny_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
@@ -38,4 +41,38 @@ function(jenny_test name)
     JENNY_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     JENNY_BINARY_DIR="${PROJECT_BINARY_DIR}")
   gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# jenny_glob_subsystem(NAME DEPS ... [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])
+#   The library jenny_<NAME> from every src/<NAME>/*.cpp except *_test.cpp and *_fuzz.cpp, and
+#   one fast test executable <NAME>_<file>_test per *_test.cpp beside them.
+function(jenny_glob_subsystem name)
+  cmake_parse_arguments(ARG "" "" "DEPS;PUBLIC_LIBS;PRIVATE_LIBS;TEST_LIBS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  list(FILTER srcs EXCLUDE REGEX "_(test|fuzz)\\.cpp$")
+  if(NOT srcs)
+    message(STATUS "src/${name} has no sources yet: no library")
+    string(REPLACE ";" "," deps_csv "${ARG_DEPS}")
+    set_property(GLOBAL APPEND PROPERTY JENNY_LAYERS "${name}:${deps_csv}")
+    return()
+  endif()
+  jenny_library(${name} SOURCES ${srcs} DEPS ${ARG_DEPS}
+                PUBLIC_LIBS ${ARG_PUBLIC_LIBS} PRIVATE_LIBS ${ARG_PRIVATE_LIBS})
+  file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp)
+  foreach(t ${tests})
+    get_filename_component(stem ${t} NAME_WE)
+    jenny_test(${name}_${stem} SOURCES ${t} LIBS jenny_${name} ${ARG_PRIVATE_LIBS} ${ARG_TEST_LIBS})
+  endforeach()
+  if(JENNY_FUZZ)
+    # libFuzzer targets: src/<NAME>/*_fuzz.cpp, each defining LLVMFuzzerTestOneInput.
+    file(GLOB fuzzers CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_fuzz.cpp)
+    foreach(f ${fuzzers})
+      get_filename_component(stem ${f} NAME_WE)
+      add_executable(${stem} ${f})
+      target_include_directories(${stem} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+      target_link_libraries(${stem} PRIVATE jenny_${name} ${ARG_PRIVATE_LIBS})
+      target_link_options(${stem} PRIVATE -fsanitize=fuzzer)
+      set_target_properties(${stem} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
+    endforeach()
+  endif()
 endfunction()
