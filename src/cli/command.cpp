@@ -31,7 +31,8 @@ CLI::Option* ConfigFlags::toggle(const std::string& name, const std::string& key
         help);
 }
 
-base::Result<base::ConfigNode> ConfigFlags::build_tree() const {
+base::Result<base::ConfigNode> ConfigFlags::build_tree(
+    const std::vector<std::string>& extra) const {
     base::ConfigNode root;
     if (!config_path_.empty()) {
         JENNY_ASSIGN_OR_RETURN(root, base::load_config_file(config_path_));
@@ -39,6 +40,9 @@ base::Result<base::ConfigNode> ConfigFlags::build_tree() const {
     for (const auto& [name, assignment] : flag_overrides_) {
         std::string value = assignment.substr(assignment.find('=') + 1);
         JENNY_RETURN_IF_ERROR(base::apply_override(root, assignment, name + " " + value));
+    }
+    for (const std::string& e : extra) {
+        JENNY_RETURN_IF_ERROR(base::apply_override(root, e, "(shorthand flag for " + e + ")"));
     }
     for (const std::string& s : sets_) {
         JENNY_RETURN_IF_ERROR(base::apply_override(root, s));

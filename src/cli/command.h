@@ -33,14 +33,16 @@ public:
     CLI::Option* toggle(const std::string& name, const std::string& key, const std::string& help);
 
     // Loads --config, applies flags then --set, binds to T. Errors are kInvalidArgument.
+    // `extra` are key=value overrides from shorthand flags, applied after the mapped flags
+    // and before --set.
     template <class T>
-    base::Result<T> resolve() const {
-        JENNY_ASSIGN_OR_RETURN(base::ConfigNode root, build_tree());
+    base::Result<T> resolve(const std::vector<std::string>& extra = {}) const {
+        JENNY_ASSIGN_OR_RETURN(base::ConfigNode root, build_tree(extra));
         return base::bind_config<T>(root);
     }
 
 private:
-    base::Result<base::ConfigNode> build_tree() const;
+    base::Result<base::ConfigNode> build_tree(const std::vector<std::string>& extra) const;
 
     CLI::App* cmd_;
     std::string config_path_;
@@ -60,5 +62,7 @@ struct Command {
 // One per subcommand file.
 Command register_info(CLI::App& root);
 Command register_quickstart(CLI::App& root);
+Command register_tokenize(CLI::App& root);
+Command register_detokenize(CLI::App& root);
 
 }  // namespace jenny::cli

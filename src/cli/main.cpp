@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
     std::vector<Command> commands;
     commands.push_back(jenny::cli::register_info(root));
     commands.push_back(jenny::cli::register_quickstart(root));
+    commands.push_back(jenny::cli::register_tokenize(root));
+    commands.push_back(jenny::cli::register_detokenize(root));
 
     try {
         root.parse(argc, argv);
