@@ -62,6 +62,7 @@ struct Command {
 // One per subcommand file.
 Command register_info(CLI::App& root);
 Command register_quickstart(CLI::App& root);
+Command register_tokenizer_train(CLI::App& root);
 Command register_tokenize(CLI::App& root);
 Command register_detokenize(CLI::App& root);
 

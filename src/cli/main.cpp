@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
     std::vector<Command> commands;
     commands.push_back(jenny::cli::register_info(root));
     commands.push_back(jenny::cli::register_quickstart(root));
+    commands.push_back(jenny::cli::register_tokenizer_train(root));
     commands.push_back(jenny::cli::register_tokenize(root));
     commands.push_back(jenny::cli::register_detokenize(root));
 
