@@ -162,11 +162,6 @@ private:
                 "header",
                 n_kv_, left());
         }
-        if (n_tensors_ > left() / kMinTensorInfoBytes) {
-            return corrupt(
-                "tensor count {} (at byte 8) cannot fit in the {} bytes after the header",
-                n_tensors_, left());
-        }
         return Status();
     }
 
