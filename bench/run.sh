@@ -5,11 +5,15 @@ set -euo pipefail
 build="${1:-build}"
 out="$build/bench-results"
 mkdir -p "$out"
-for b in "$build"/bench/*_bench; do
+for b in "$build"/bench/base_bench; do
   [[ -x "$b" ]] || continue
   name=$(basename "$b")
   echo "== $name"
   "$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
        --benchmark_out="$out/$name.json" --benchmark_out_format=json
 done
+if [[ -x "$build/bench/tokenizer_bench" ]]; then
+  echo "== tokenizer (jenny vs Hugging Face tokenizers)"
+  .venv/bin/python bench/tokenizer.py "$build"
+fi
 echo "results in $out/"

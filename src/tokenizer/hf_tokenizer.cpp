@@ -1,6 +1,7 @@
 // Hugging Face tokenizer.json: added tokens, normalizer, pre-tokenizer, BPE model,
 // post-processor and decoder, reproducing the tokenizers library's results id for id.
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/bpe_model.h"
@@ -315,7 +316,26 @@ base::Result<std::unique_ptr<Tokenizer>> HfTokenizer::create(const json& j, cons
     JENNY_ASSIGN_OR_RETURN(tok->pre_tokenizer_,
                            PreTokenizer::parse(j.value("pre_tokenizer", json())));
     JENNY_RETURN_IF_ERROR(tok->parse_model(j["model"]).with_context("model"));
-    JENNY_RETURN_IF_ERROR(tok->parse_added(j.value("added_tokens", json::array())));
+    // A model directory's tokenizer_config.json may add tokens that tokenizer.json lacks
+    // (InternLM2's <|im_start|>); transformers adds them, and so do we.
+    json added = j.value("added_tokens", json::array());
+    if (config.is_object() && config.contains("added_tokens_decoder") &&
+        config["added_tokens_decoder"].is_object()) {
+        std::set<int64_t> have;
+        for (const json& a : added) {
+            if (a.contains("id") && a["id"].is_number_integer())
+                have.insert(a["id"].get<int64_t>());
+        }
+        for (const auto& [key, value] : config["added_tokens_decoder"].items()) {
+            char* end = nullptr;
+            long long id = std::strtoll(key.c_str(), &end, 10);
+            if (*end != '\0' || !value.is_object() || have.count(id)) continue;
+            json entry = value;
+            entry["id"] = id;
+            added.push_back(std::move(entry));
+        }
+    }
+    JENNY_RETURN_IF_ERROR(tok->parse_added(added));
     tok->build_piece_index();
     JENNY_RETURN_IF_ERROR(tok->parse_post_processor(j.value("post_processor", json())));
     JENNY_RETURN_IF_ERROR(tok->parse_decoder(j.value("decoder", json())));
@@ -400,8 +420,8 @@ base::Result<std::unique_ptr<Tokenizer>> load_hf_json(std::string_view text,
     return r;
 }
 
-base::Result<std::unique_ptr<Tokenizer>> load_hf_json_file(const std::string& path,
-                                                           base::Env* env) {
+base::Result<std::unique_ptr<Tokenizer>> load_hf_json_file(const std::string& path, base::Env* env,
+                                                           bool with_config) {
     JENNY_ASSIGN_OR_RETURN(std::string text, env->read_file(path));
     json j = json::parse(text, nullptr, false);
     if (j.is_discarded()) {
@@ -412,7 +432,7 @@ base::Result<std::unique_ptr<Tokenizer>> load_hf_json_file(const std::string& pa
     json config;
     size_t slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-    if (auto c = env->read_file(dir + "/tokenizer_config.json"); c.ok()) {
+    if (auto c = env->read_file(dir + "/tokenizer_config.json"); with_config && c.ok()) {
         config = json::parse(*c, nullptr, false);
         if (config.is_discarded()) config = json();
     }

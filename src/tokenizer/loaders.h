@@ -12,7 +12,11 @@ namespace jenny::tokenizer {
 // Hugging Face tokenizer.json (hf_tokenizer.cpp). `name` labels errors.
 base::Result<std::unique_ptr<Tokenizer>> load_hf_json(std::string_view json,
                                                       const std::string& name);
-base::Result<std::unique_ptr<Tokenizer>> load_hf_json_file(const std::string& path, base::Env* env);
+// With `with_config` (a model directory was given) the tokenizer_config.json beside it adds
+// its added_tokens_decoder entries and names bos/eos/pad/unk, as transformers does; without
+// it the file alone decides, as the tokenizers library does.
+base::Result<std::unique_ptr<Tokenizer>> load_hf_json_file(const std::string& path, base::Env* env,
+                                                           bool with_config);
 // SentencePiece .model (sentencepiece_tokenizer.cpp).
 base::Result<std::unique_ptr<Tokenizer>> load_sentencepiece_model(const std::string& path,
                                                                   base::Env* env);

@@ -37,14 +37,15 @@ base::Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string& path
     }
     // A directory: tokenizer.json, else tokenizer.model.
     if (env->list_dir(path).ok()) {
-        for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
-            std::string candidate = path + "/" + name;
-            if (env->file_exists(candidate)) return load(candidate, env);
-        }
+        std::string json_path = path + "/tokenizer.json";
+        if (env->file_exists(json_path))
+            return load_hf_json_file(json_path, env, /*with_config=*/true);
+        std::string model_path = path + "/tokenizer.model";
+        if (env->file_exists(model_path)) return load(model_path, env);
         return base::Status::not_found(fmt::format(
             "tokenizer {}: the directory has neither tokenizer.json nor tokenizer.model", path));
     }
-    if (ends_with(path, ".json")) return load_hf_json_file(path, env);
+    if (ends_with(path, ".json")) return load_hf_json_file(path, env, /*with_config=*/false);
     if (ends_with(path, ".model")) return load_sentencepiece_model(path, env);
     if (ends_with(path, ".gguf")) return load_gguf_vocab(path, env);
     if (ends_with(path, ".bin")) return load_llama2c_vocab(path, env);
