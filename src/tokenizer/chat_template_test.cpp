@@ -79,8 +79,7 @@ TEST_P(ChatTemplateFixture, MatchesTransformers) {
     check_cases(*tmpl, fixture);
 }
 
-INSTANTIATE_TEST_SUITE_P(SharedData, SharedTokenizerChatTemplate,
-                         ::testing::Values("llama3", "qwen2_5", "internlm2"),
+INSTANTIATE_TEST_SUITE_P(Fixtures, ChatTemplateFixture, ::testing::ValuesIn(fixture_names()),
                          [](const auto& info) { return info.param; });
 
 // The shared-data tokenizers load through from_tokenizer_config, special tokens included.
