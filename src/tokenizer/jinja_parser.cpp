@@ -99,9 +99,11 @@ private:
         while (true) {
             const Token& tok = peek();
             if (tok.kind == TokenKind::kEnd) {
-                if (end_names.size() != 0)
-                    fail_here("unexpected end of template, expected '" +
-                              std::string(*end_names.begin()) + "'");
+                for (std::string_view end : end_names) {
+                    if (end.substr(0, 3) == "end")
+                        fail_here("unexpected end of template, expected '" + std::string(end) +
+                                  "'");
+                }
                 return body;
             }
             if (tok.kind == TokenKind::kText) {

@@ -171,6 +171,91 @@ TOOL_CONVERSATION = [
 ]
 
 
+# Unit cases of the interpreter (tests/fixtures/chat_templates/jinja/cases.json): template
+# snippets rendered by transformers' compiled chat-template environment with these variables
+# (and messages=[{"role": "user", "content": "hi"}]).
+JINJA_VARS = {"d": {"b": 2, "a": [1, 2.5, None, True, "x'y"]}, "s": "  Héllo World  ", "n": 7, "l": [3, 1, 2],
+     "ms": [{"role": "user", "n": 2}, {"role": "tool", "n": 5}, {"role": "user", "n": 1}]}
+JINJA_CASES = [
+ # whitespace control, trim_blocks, lstrip_blocks, comments, raw
+ "a\n  {% if true %}\n    b\n  {% endif %}\nc",
+ "a  {%- if true -%}  b  {%- endif -%}  c",
+ "x {{ 1 }} \n{{- 2 -}}\n y",
+ "  {# comment #}\nq\n  {#- c -#}  r",
+ "{% raw %}{{ not parsed }}{% endraw %}",
+ "a {%+ if true %}b{% endif +%}\nc",
+ "line\n",
+ "a\r\nb\rc",
+ # literals and operators
+ "{{ 1 + 2 * 3 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 2 ** 10 }} {{ 7 / 2 }} {{ 4 / 2 }}",
+ "{{ 0.1 + 0.2 }} {{ 1e20 }} {{ 1.5e-7 }} {{ 1.0 }} {{ 100000000000000000.0 }} {{ 0.0001 }}",
+ "{{ 'a' ~ 1 ~ none ~ true }} {{ 'ab' * 3 }} {{ [1] + [2] }}",
+ "{{ d }} {{ l }} {{ (1, 'a') }} {{ (1,) }} {{ none }} {{ undefined_var }}|",
+ "{{ 'it\\'s' }} {{ \"q\\\"\" }} {{ '\\u00e9\\n\\t|' }} {{ 'a' 'b' }}",
+ "{{ 1 < 2 < 3 }} {{ 1 == 1.0 }} {{ 'a' in 'cat' }} {{ 3 not in l }} {{ 'b' in d }} {{ not 0 }}",
+ "{{ 0 or 'x' }} {{ 1 and 'y' }} {{ '' or [] }} {{ 'yes' if n > 5 else 'no' }} [{{ 'q' if false }}]",
+ # subscripts and slices
+ "{{ l[0] }} {{ l[-1] }} {{ l[1:] }} {{ l[::-1] }} {{ s[2:7] }} {{ s[::-2] }} {{ d.a[4] }} {{ d['b'] }} {{ l.0 }}",
+ "[{{ l[10] }}] [{{ d.missing }}] [{{ none.x }}]",
+ # strings methods
+ "{{ s.strip() }}|{{ s.lstrip() }}|{{ s.rstrip() }}|{{ 'xxaxx'.strip('x') }}|{{ s.split() }}|{{ 'a,b,,c'.split(',') }}|{{ 'a b c'.split(' ', 1) }}",
+ "{{ s.upper() }} {{ s.lower() }} {{ 'hello wORLD-foo bar1baz'.title() }} {{ 'hELLO'.capitalize() }} {{ 'aaa'.replace('a', 'b', 2) }}",
+ "{{ s.startswith('  H') }} {{ s.endswith(('x', '  ')) }} {{ 'abcabc'.find('c') }} {{ 'abcabc'.rfind('c') }} {{ 'abcabc'.count('bc') }} {{ '-'.join(['a','b']) }}",
+ "{{ 'a\\nb\\r\\nc'.splitlines() }} {{ '12'.isdigit() }} {{ 'ab'.isalpha() }} {{ ' '.isspace() }}",
+ # dict methods
+ "{{ d.get('b') }} {{ d.get('z', 'dflt') }} {{ d.get('z') }} {{ d.keys() | list }} {{ d.values() | list }}",
+ "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}",
+ "{% for k, v in d | items %}{{ k }}:{{ v }};{% endfor %}{% for k in d %}[{{ k }}]{% endfor %}",
+ # loops
+ "{% for x in l %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.revindex }}|{% endfor %}",
+ "{% for x in l %}{{ loop.previtem }}-{{ loop.nextitem }},{% endfor %}",
+ "{% for x in [] %}x{% else %}empty{% endfor %}",
+ "{% for x in l if x > 1 %}{{ x }}{{ loop.index }}/{{ loop.length }} {% endfor %}",
+ "{% for x in l %}{% if x == 1 %}{% continue %}{% endif %}{% if x == 2 %}{% break %}{% endif %}{{ x }}{% endfor %}",
+ "{% for x in range(3) %}{{ loop.cycle('a', 'b') }}{% endfor %} {{ range(2, 10, 3) | list }}",
+ "{% for a, b in [[1, 2], [3, 4]] %}{{ a + b }}{% endfor %}",
+ # scoping
+ "{% set x = 0 %}{% for i in range(3) %}{% set x = x + i %}{{ x }}{% endfor %}|{{ x }}",
+ "{% set ns = namespace(total=0, names='') %}{% for m in ms %}{% set ns.total = ns.total + m.n %}{% endfor %}{{ ns.total }}",
+ "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set c %}block {{ a }}{% endset %}[{{ c }}]",
+ "{% set t | upper %}shout{% endset %}{{ t }}{% filter lower %}QUIET{% endfilter %}",
+ "{% macro greet(name, punct='!') %}Hi {{ name }}{{ punct }}{% endmacro %}{{ greet('Bob') }} {{ greet('Al', punct='?') }}",
+ "{% with y = 5 %}{{ y }}{% endwith %}[{{ y }}]",
+ # filters
+ "{{ s | trim }}|{{ 'xxhixx' | trim('x') }}|{{ s | length }}|{{ l | length }}|{{ d | length }}|{{ undefined_var | length }}",
+ "{{ l | join(', ') }} {{ l | first }} {{ l | last }} {{ 'abc' | first }} {{ l | sort }} {{ l | sort(reverse=true) }} {{ l | reverse | list }}",
+ "{{ undefined_var | default('dflt') }} {{ '' | default('e', true) }} {{ none | default('n') }} {{ x | d('y') }}",
+ "{{ '42' | int }} {{ '3.7' | int }} {{ 'x' | int }} {{ 3.9 | int }} {{ '2.5' | float }} {{ 42 | string }} {{ 3 | float }}",
+ "{{ ms | selectattr('role', 'equalto', 'user') | list }} {{ ms | rejectattr('role', 'equalto', 'user') | map(attribute='n') | list }}",
+ "{{ ms | map(attribute='role') | unique | list }} {{ ['a', 'B'] | map('upper') | join }} {{ l | select('odd') | list }} {{ l | reject('odd') | list }}",
+ "{{ ms | selectattr('n', 'gt', 1) | list | length }} {{ l | sum }} {{ l | max }} {{ l | min }} {{ -3 | abs }} {{ 2.5 | round }} {{ 3.14159 | round(2) }}",
+ "{{ d | tojson }} {{ d | tojson(indent=2) }} {{ 'é<>&' | tojson }} {{ 'é' | tojson(ensure_ascii=true) }}",
+ "{{ d | tojson(separators=(',', ':')) }} {{ {'b': 1, 'a': 2} | tojson(sort_keys=true) }} {{ [1.0, 1e100, -0.0] | tojson }}",
+ "{{ d | dictsort }} {{ 'a b' | replace(' ', '_') }} {{ 'x\\ny' | indent(2) }}|{{ 'x\\ny' | indent(2, true) }} {{ '<a>' | e }} {{ 'one two  three' | wordcount }}",
+ # tests
+ "{{ x is defined }} {{ d is defined }} {{ none is none }} {{ s is string }} {{ d is mapping }} {{ l is iterable }} {{ n is number }} {{ n is integer }} {{ 1.5 is float }}",
+ "{{ n is odd }} {{ n is even }} {{ 9 is divisibleby 3 }} {{ n is not none }} {{ 'abc' is lower }} {{ true is boolean }} {{ l is sequence }} {{ 'x' is in 'xy' }}",
+ "{{ d.a is iterable }} {{ undefined_var is iterable }} {{ 5 is eq 5 }} {{ 5 is gt 3 }} {{ d.b is sameas 2 }} {{ none is sameas none }}",
+ # globals
+ "{{ dict(a=1, b='x') }} {{ namespace(a=1).a }} {{ strftime_now is defined }} {{ raise_exception is defined }}",
+]
+
+
+def jinja_cases():
+    from transformers.utils.chat_template_utils import _compile_jinja_template
+
+    out = []
+    for template in JINJA_CASES:
+        entry = {"template": template}
+        try:
+            entry["expected"] = _compile_jinja_template(template).render(
+                messages=[{"role": "user", "content": "hi"}], **JINJA_VARS)
+        except Exception as e:  # noqa: BLE001 - recorded for the C++ test
+            entry["error"] = f"{type(e).__name__}: {e}"
+        out.append(entry)
+    return {"vars": JINJA_VARS, "cases": out}
+
+
 def conversations(name):
     """The cases of one template: (case name, messages, add_generation_prompt, tools, extra)."""
     base = [
@@ -335,6 +420,7 @@ def main():
     print(f"transformers {transformers.__version__}, jinja2 {jinja2.__version__}",
           file=sys.stderr)
     fixtures = build_all()
+    fixtures["jinja/cases"] = jinja_cases()
     stale = 0
     for name, fixture in fixtures.items():
         path = args.out / f"{name}.json"
@@ -347,7 +433,7 @@ def main():
                 sys.stderr.writelines(list(difflib.unified_diff(
                     old.splitlines(True), text.splitlines(True), str(path), "regenerated"))[:40])
         else:
-            args.out.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path} ({len(fixture['cases'])} cases)", file=sys.stderr)
     if stale:
