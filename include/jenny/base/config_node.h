@@ -56,7 +56,7 @@ public:
 
     // Lists.
     const std::vector<ConfigNode>& items() const { return items_; }
-    void append(ConfigNode item) { items_.push_back(std::move(item)); }
+    void append(ConfigNode item);
 
     // How the value reads in an error message: "abc" (quoted), 12, a list, a map, null.
     std::string describe() const;
@@ -76,6 +76,9 @@ struct ConfigNode::Entry {
     std::string key;
     ConfigNode value;
 };
+
+// Defined after Entry is complete (clang with libstdc++ needs it for the vector members).
+inline void ConfigNode::append(ConfigNode item) { items_.push_back(std::move(item)); }
 
 // Parse a whole document. `file` names it in locations and errors. Syntax errors are
 // kInvalidArgument: "config.yaml:3:7: YAML syntax error: ...". Duplicate keys are errors.
