@@ -75,14 +75,51 @@ base::Result<BpeModel> BpeModel::build(
             m.fallback_ids_[static_cast<size_t>(b)] = *id;
         }
     }
+    for (const auto& [key, id] : vocab) m.table_.add(key, id);
+    m.table_.finish();
     m.vocab_ = std::move(vocab);
     return m;
 }
 
+namespace {
+
+// A per-thread direct-mapped cache of short words' ids: natural text repeats its words, and a
+// hit skips the whole merge loop (Hugging Face's BPE keeps a cache for the same reason).
+struct WordCacheEntry {
+    const void* owner = nullptr;
+    uint64_t hash = 0;
+    std::string word;
+    std::vector<TokenId> ids;
+};
+constexpr size_t kWordCacheSize = 8192;
+constexpr size_t kWordCacheMaxLen = 48;
+
+}  // namespace
+
 void BpeModel::encode_word(std::string_view word, std::vector<TokenId>* out) const {
     if (word.empty()) return;
+    if (word.size() > kWordCacheMaxLen) {
+        encode_word_uncached(word, out);
+        return;
+    }
+    thread_local std::vector<WordCacheEntry> cache(kWordCacheSize);
+    const uint64_t h = PieceTable::hash(word);
+    WordCacheEntry& e = cache[h & (kWordCacheSize - 1)];
+    if (e.owner == this && e.hash == h && e.word == word) {
+        out->insert(out->end(), e.ids.begin(), e.ids.end());
+        return;
+    }
+    const size_t start = out->size();
+    encode_word_uncached(word, out);
+    e.owner = this;
+    e.hash = h;
+    e.word.assign(word);
+    e.ids.assign(out->begin() + static_cast<std::ptrdiff_t>(start), out->end());
+}
+
+void BpeModel::encode_word_uncached(std::string_view word, std::vector<TokenId>* out) const {
     if (options_.ignore_merges) {
-        if (auto id = find_piece(vocab_, word)) {
+        if (auto id = table_.find(word)) {
             out->push_back(*id);
             return;
         }
@@ -113,7 +150,7 @@ void BpeModel::encode_word(std::string_view word, std::vector<TokenId>* out) con
             if (pos + len > word.size()) len = word.size() - pos;
             std::string_view ch = word.substr(pos, len);
             pos += len;
-            if (auto id = find_piece(vocab_, ch)) {
+            if (auto id = table_.find(ch)) {
                 ids.push_back(*id);
                 last_unk = false;
                 continue;
@@ -141,25 +178,38 @@ void BpeModel::merge_symbols(std::vector<TokenId>& ids, std::vector<TokenId>* ou
         out->insert(out->end(), ids.begin(), ids.end());
         return;
     }
-    if (n <= 32) {
+    if (n <= 256) {
+        // Ranks of adjacent pairs, updated only beside each merge: O(n) lookups, and a linear
+        // scan for the best pair that beats a heap for words this short.
         std::vector<TokenId>& s = ids;
-        for (;;) {
-            int32_t best_rank = INT32_MAX;
+        thread_local std::vector<int32_t> rank_buf(256);
+        thread_local std::vector<TokenId> merged_buf(256);
+        int32_t* rank = rank_buf.data();
+        TokenId* merged = merged_buf.data();
+        auto look = [&](size_t i) {
+            const MergeSlot* m = find_merge(s[i], s[i + 1]);
+            rank[i] = m ? m->rank : INT32_MAX;
+            merged[i] = m ? m->merged : 0;
+        };
+        size_t len = s.size();
+        for (size_t i = 0; i + 1 < len; ++i) look(i);
+        while (len > 1) {
             size_t best = 0;
-            TokenId merged = 0;
-            for (size_t i = 0; i + 1 < s.size(); ++i) {
-                const MergeSlot* m = find_merge(s[i], s[i + 1]);
-                if (m != nullptr && m->rank < best_rank) {
-                    best_rank = m->rank;
-                    best = i;
-                    merged = m->merged;
-                }
+            for (size_t i = 1; i + 1 < len; ++i) {
+                if (rank[i] < rank[best]) best = i;
             }
-            if (best_rank == INT32_MAX) break;
-            s[best] = merged;
-            s.erase(s.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+            if (rank[best] == INT32_MAX) break;
+            s[best] = merged[best];
+            for (size_t i = best + 1; i + 1 < len; ++i) {
+                s[i] = s[i + 1];
+                rank[i] = rank[i + 1];
+                merged[i] = merged[i + 1];
+            }
+            --len;
+            if (best > 0) look(best - 1);
+            if (best + 1 < len) look(best);
         }
-        out->insert(out->end(), s.begin(), s.end());
+        out->insert(out->end(), s.begin(), s.begin() + static_cast<std::ptrdiff_t>(len));
         return;
     }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tokenizer/piece_map.h"
+#include "tokenizer/piece_table.h"
 
 namespace jenny::tokenizer {
 
@@ -54,8 +55,10 @@ private:
     const MergeSlot* find_merge(TokenId left, TokenId right) const;
     void insert_merge(TokenId left, TokenId right, int32_t rank, TokenId merged);
     void merge_symbols(std::vector<TokenId>& ids, std::vector<TokenId>* out) const;
+    void encode_word_uncached(std::string_view word, std::vector<TokenId>* out) const;
 
     PieceMap vocab_;
+    PieceTable table_;  // the same keys, for the hot path
     BpeOptions options_;
     std::vector<MergeSlot> merges_;  // open addressing, power-of-two size
     uint64_t mask_ = 0;
