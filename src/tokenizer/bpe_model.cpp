@@ -1,5 +1,6 @@
 #include "tokenizer/bpe_model.h"
 
+#include <atomic>
 #include <queue>
 
 #include "tokenizer/unicode.h"
@@ -45,7 +46,9 @@ void BpeModel::insert_merge(TokenId left, TokenId right, int32_t rank, TokenId m
 base::Result<BpeModel> BpeModel::build(
     PieceMap vocab, const std::vector<std::pair<std::string, std::string>>& merges,
     const BpeOptions& options) {
+    static std::atomic<uint64_t> next_uid{1};
     BpeModel m;
+    m.uid_ = next_uid++;
     m.options_ = options;
     size_t cap = 16;
     while (cap < merges.size() * 2 + 16) cap <<= 1;
@@ -86,7 +89,7 @@ namespace {
 // A per-thread direct-mapped cache of short words' ids: natural text repeats its words, and a
 // hit skips the whole merge loop (Hugging Face's BPE keeps a cache for the same reason).
 struct WordCacheEntry {
-    const void* owner = nullptr;
+    uint64_t owner = 0;  // BpeModel::uid_: unlike an address, never reused by a later model
     uint64_t hash = 0;
     std::string word;
     std::vector<TokenId> ids;
@@ -105,13 +108,13 @@ void BpeModel::encode_word(std::string_view word, std::vector<TokenId>* out) con
     thread_local std::vector<WordCacheEntry> cache(kWordCacheSize);
     const uint64_t h = PieceTable::hash(word);
     WordCacheEntry& e = cache[h & (kWordCacheSize - 1)];
-    if (e.owner == this && e.hash == h && e.word == word) {
+    if (e.owner == uid_ && e.hash == h && e.word == word) {
         out->insert(out->end(), e.ids.begin(), e.ids.end());
         return;
     }
     const size_t start = out->size();
     encode_word_uncached(word, out);
-    e.owner = this;
+    e.owner = uid_;
     e.hash = h;
     e.word.assign(word);
     e.ids.assign(out->begin() + static_cast<std::ptrdiff_t>(start), out->end());

@@ -59,6 +59,7 @@ private:
 
     PieceMap vocab_;
     PieceTable table_;  // the same keys, for the hot path
+    uint64_t uid_ = 0;  // identifies this model's entries in the per-thread word cache
     BpeOptions options_;
     std::vector<MergeSlot> merges_;  // open addressing, power-of-two size
     uint64_t mask_ = 0;
