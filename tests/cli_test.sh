@@ -53,5 +53,13 @@ else
   echo "FAIL: info --json is not valid JSON"; cat "$t/info.json"; fails=$((fails+1))
 fi
 
+# jenny tokenizer train: a tiny vocabulary, a missing input, a vocabulary too small.
+printf 'hello world, hello jenny\nthe quick brown fox jumps\n' > "$t/train.txt"
+expect 0 "vocab 270 tokens" -- tokenizer train --input "$t/train.txt" --vocab-size 270 --min-frequency 1 --out "$t/tok"
+if grep -qF '"<|begin_of_text|>": 265' "$t/tok/tokenizer.json"; then echo "ok: trained tokenizer.json has the specials at the top ids"; else echo "FAIL: $t/tok/tokenizer.json lacks <|begin_of_text|> at id 265"; fails=$((fails+1)); fi
+expect 1 "input $t/missing.txt does not exist" -- tokenizer train --input "$t/missing.txt" --vocab-size 300 --out "$t/tok2"
+expect 2 "vocab_size: 100 is out of range" -- tokenizer train --input "$t/train.txt" --vocab-size 100 --out "$t/tok2"
+expect 2 "A subcommand is required" -- tokenizer
+
 if ((fails)); then echo "$fails failed"; exit 1; fi
 echo "all cli checks passed"
