@@ -61,5 +61,39 @@ expect 1 "input $t/missing.txt does not exist" -- tokenizer train --input "$t/mi
 expect 2 "vocab_size: 100 is out of range" -- tokenizer train --input "$t/train.txt" --vocab-size 100 --out "$t/tok2"
 expect 2 "A subcommand is required" -- tokenizer
 
+# jenny tokenize / detokenize / chat-template render against shared data (stdin from a file).
+data="${JENNY_DATA:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data}"
+expect_in() {  # expect_in CODE "needle" INPUT_FILE -- ARGS...
+  local code="$1" needle="$2" input="$3"; shift 4
+  "$bin" "$@" > "$t/out" 2> "$t/err" < "$input"
+  local rc=$?
+  if [[ $rc -ne $code ]] || ! grep -qF -- "$needle" "$t/out" "$t/err"; then
+    echo "FAIL: jenny $* < $input exited $rc (expected $code), wanted: $needle"; cat "$t/out" "$t/err"; fails=$((fails+1)); return
+  fi
+  echo "ok: jenny $* < $(basename "$input") -> $rc"
+}
+printf 'Hello world' > "$t/hello.txt"
+expect_in 0 "9906 1917" "$t/hello.txt" -- tokenize --tokenizer "$data/tokenizers/hf-llama3/tokenizer.json"
+expect_in 0 '["Hello","Ġworld"]' "$t/hello.txt" -- tokenize --tokenizer "$data/tokenizers/hf-llama3" --pieces
+expect_in 0 "2" "$t/hello.txt" -- tokenize --tokenizer "$data/tokenizers/hf-llama3" --count
+printf '{"text": "Hello world"}\n{"text": "<|im_start|>"}\n' > "$t/docs.jsonl"
+expect_in 0 "[151644]" "$t/docs.jsonl" -- tokenize --tokenizer "$data/tokenizers/hf-qwen2_5" --jsonl
+printf '{"txt": 1}\n' > "$t/bad.jsonl"
+expect_in 1 "stdin line 1: expected a JSON object" "$t/bad.jsonl" -- tokenize --tokenizer "$data/tokenizers/hf-qwen2_5" --jsonl
+printf 'ok \xff' > "$t/bad_utf8.txt"
+expect_in 1 "invalid UTF-8 at byte 3" "$t/bad_utf8.txt" -- tokenize --tokenizer "$data/tokenizers/hf-llama3"
+expect_in 1 "no such file or directory" "$t/hello.txt" -- tokenize --tokenizer "$t/nope.json"
+expect_in 2 "tokenizer: required key is missing" "$t/hello.txt" -- tokenize
+expect_in 2 "output: expected one of ids, pieces, count" "$t/hello.txt" -- tokenize --tokenizer x --output bogus
+printf '9906 1917' > "$t/ids.txt"
+expect_in 0 "Hello world" "$t/ids.txt" -- detokenize --tokenizer "$data/tokenizers/hf-llama3"
+printf '9906 99999999' > "$t/badids.txt"
+expect_in 1 "is not a token id of this tokenizer" "$t/badids.txt" -- detokenize --tokenizer "$data/tokenizers/hf-llama3"
+printf '[{"role": "user", "content": "Hi!"}]' > "$t/chat.json"
+expect_in 0 "<|im_start|>assistant" "$t/chat.json" -- chat-template render --model "$data/tokenizers/hf-qwen2_5" --add-generation-prompt
+expect_in 0 "151644 77091 198" "$t/chat.json" -- chat-template render --model "$data/tokenizers/hf-qwen2_5" --add-generation-prompt --tokenize
+printf '[{"role": "user"' > "$t/chat_bad.json"
+expect_in 1 "stdin: not valid JSON" "$t/chat_bad.json" -- chat-template render --model "$data/tokenizers/hf-qwen2_5"
+
 if ((fails)); then echo "$fails failed"; exit 1; fi
 echo "all cli checks passed"

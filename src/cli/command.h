@@ -65,5 +65,6 @@ Command register_quickstart(CLI::App& root);
 Command register_tokenizer_train(CLI::App& root);
 Command register_tokenize(CLI::App& root);
 Command register_detokenize(CLI::App& root);
+Command register_chat_template(CLI::App& root);
 
 }  // namespace jenny::cli

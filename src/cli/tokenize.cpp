@@ -28,19 +28,23 @@ Command register_tokenize(CLI::App& root) {
         ->type_name("FORMAT");
     flags->flag("--threads", "threads", "threads for jsonl input")->type_name("N");
     // Shorthands.
-    auto* ids = cmd->add_flag("--ids", "print ids (default)");
-    auto* pieces = cmd->add_flag("--pieces", "print the vocabulary pieces");
-    auto* count = cmd->add_flag("--count", "print the number of tokens");
-    auto* no_special =
-        cmd->add_flag("--no-special", "add no BOS/EOS and read special-token text as text");
-    auto* jsonl = cmd->add_flag("--jsonl", "same as --input-format jsonl");
+    struct Shorthands {
+        bool ids = false, pieces = false, count = false, no_special = false, jsonl = false;
+    };
+    auto sh = std::make_shared<Shorthands>();
+    cmd->add_flag("--ids", sh->ids, "print ids (default)");
+    cmd->add_flag("--pieces", sh->pieces, "print the vocabulary pieces");
+    cmd->add_flag("--count", sh->count, "print the number of tokens");
+    cmd->add_flag("--no-special", sh->no_special,
+                  "add no BOS/EOS; read special-token text as text");
+    cmd->add_flag("--jsonl", sh->jsonl, "same as --input-format jsonl");
     return {cmd, [=]() {
                 std::vector<std::string> extra;
-                if (*pieces) extra.push_back("output=pieces");
-                if (*count) extra.push_back("output=count");
-                if (*ids) extra.push_back("output=ids");
-                if (*jsonl) extra.push_back("input_format=jsonl");
-                if (*no_special) {
+                if (sh->pieces) extra.push_back("output=pieces");
+                if (sh->count) extra.push_back("output=count");
+                if (sh->ids) extra.push_back("output=ids");
+                if (sh->jsonl) extra.push_back("input_format=jsonl");
+                if (sh->no_special) {
                     extra.push_back("add_special=false");
                     extra.push_back("parse_special=false");
                 }

@@ -406,6 +406,16 @@ void HfTokenizer::encode_valid(std::string_view text, const EncodeOptions& optio
     }
 }
 
+// A value of the wrong JSON type deep in the file (a string where a number belongs) makes
+// nlohmann throw; it becomes an error naming what was expected, never a crash.
+base::Result<std::unique_ptr<Tokenizer>> create_guarded(const json& j, const json& config) {
+    try {
+        return HfTokenizer::create(j, config);
+    } catch (const json::exception& e) {
+        return Status::invalid_argument(fmt::format("malformed tokenizer.json: {}", e.what()));
+    }
+}
+
 }  // namespace
 
 base::Result<std::unique_ptr<Tokenizer>> load_hf_json(std::string_view text,
@@ -415,7 +425,7 @@ base::Result<std::unique_ptr<Tokenizer>> load_hf_json(std::string_view text,
         return Status::invalid_argument(
             fmt::format("{}: not valid JSON (truncated or corrupt tokenizer.json?)", name));
     }
-    auto r = HfTokenizer::create(j, json());
+    auto r = create_guarded(j, json());
     if (!r.ok()) return r.status().with_context(name);
     return r;
 }
@@ -436,7 +446,7 @@ base::Result<std::unique_ptr<Tokenizer>> load_hf_json_file(const std::string& pa
         config = json::parse(*c, nullptr, false);
         if (config.is_discarded()) config = json();
     }
-    auto r = HfTokenizer::create(j, config);
+    auto r = create_guarded(j, config);
     if (!r.ok()) return r.status().with_context(path);
     return r;
 }
