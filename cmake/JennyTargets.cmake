@@ -82,6 +82,9 @@ function(jenny_glob_subsystem name)
       target_include_directories(${stem} PRIVATE ${PROJECT_SOURCE_DIR}/src)
       target_link_libraries(${stem} PRIVATE jenny_${name} ${ARG_PRIVATE_LIBS})
       target_link_options(${stem} PRIVATE -fsanitize=fuzzer)
+      target_compile_definitions(${stem} PRIVATE
+        JENNY_SHARED_DATA="${PROJECT_SOURCE_DIR}/../shared/data"
+        JENNY_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
       set_target_properties(${stem} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
     endforeach()
   endif()
