@@ -11,6 +11,8 @@ Usage:
         {"vocab_size", "ids" (no specials), "ids_with_special", "roundtrip" (decode(encode(t))
          == t in tokenizers), "transformers_roundtrip", "transformers_agree" (same ids both
          ways), "bos_token", "eos_token", "bos_id", "eos_id", "special_ids": {content: id}}
+  check_trained_tokenizer.py encode DIR TEXT_FILE
+      The same with `tokenizers` only (no transformers keys; starts in a fraction of the time).
   check_trained_tokenizer.py hf-train OUT_JSON VOCAB_SIZE MIN_FREQ SPECIALS REGEX FILE...
       Trains tokenizers' BpeTrainer (byte-level alphabet, Split(REGEX, isolated) then ByteLevel
       without its own regex, SPECIALS comma-separated) on the FILEs, each file's whole text one
@@ -23,11 +25,9 @@ import sys
 import time
 
 
-def check(directory, text_file):
+def check(directory, text_file, with_transformers=True):
     from tokenizers import Tokenizer
-    import transformers
 
-    transformers.logging.set_verbosity_error()
     with open(text_file, encoding="utf-8", newline="") as f:
         text = f.read()
     path = os.path.join(directory, "tokenizer.json")
@@ -35,28 +35,37 @@ def check(directory, text_file):
     ids = tok.encode(text, add_special_tokens=False).ids
     ids_special = tok.encode(text, add_special_tokens=True).ids
     roundtrip = tok.decode(ids, skip_special_tokens=False) == text
-
-    fast = transformers.PreTrainedTokenizerFast(tokenizer_file=path)
-    auto = transformers.PreTrainedTokenizerFast.from_pretrained(directory)
-    t_ids = fast(text, add_special_tokens=False)["input_ids"]
-    a_ids = auto(text, add_special_tokens=True)["input_ids"]
-    t_roundtrip = auto.decode(t_ids, skip_special_tokens=False) == text
     specials = {t.content: i for i, t in tok.get_added_tokens_decoder().items() if t.special}
     out = {
         "vocab_size": tok.get_vocab_size(with_added_tokens=True),
         "ids": ids,
         "ids_with_special": ids_special,
         "roundtrip": roundtrip,
+        "special_ids": specials,
+    }
+    if with_transformers:
+        out.update(check_transformers(directory, path, text, ids, ids_special))
+    json.dump(out, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def check_transformers(directory, path, text, ids, ids_special):
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_file=path)
+    auto = transformers.PreTrainedTokenizerFast.from_pretrained(directory)
+    t_ids = fast(text, add_special_tokens=False)["input_ids"]
+    a_ids = auto(text, add_special_tokens=True)["input_ids"]
+    t_roundtrip = auto.decode(t_ids, skip_special_tokens=False) == text
+    return {
         "transformers_roundtrip": t_roundtrip,
         "transformers_agree": t_ids == ids and a_ids == ids_special,
         "bos_token": auto.bos_token,
         "eos_token": auto.eos_token,
         "bos_id": auto.bos_token_id,
         "eos_id": auto.eos_token_id,
-        "special_ids": specials,
     }
-    json.dump(out, sys.stdout, ensure_ascii=False)
-    sys.stdout.write("\n")
 
 
 def hf_train(out_json, vocab_size, min_freq, specials, regex, files):
@@ -92,8 +101,8 @@ def hf_train(out_json, vocab_size, min_freq, specials, regex, files):
 
 
 def main(argv):
-    if len(argv) == 4 and argv[1] == "check":
-        check(argv[2], argv[3])
+    if len(argv) == 4 and argv[1] in ("check", "encode"):
+        check(argv[2], argv[3], with_transformers=argv[1] == "check")
         return 0
     if len(argv) >= 8 and argv[1] == "hf-train":
         hf_train(argv[2], int(argv[3]), int(argv[4]), argv[5], argv[6], argv[7:])
