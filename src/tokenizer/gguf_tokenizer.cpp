@@ -558,8 +558,12 @@ void GgufTokenizer::encode_valid(std::string_view text, const EncodeOptions& opt
 
 base::Result<std::unique_ptr<Tokenizer>> load_gguf_vocab(const std::string& path, base::Env* env) {
     JENNY_ASSIGN_OR_RETURN(auto f, GgufFile::open(path, env));
-    auto r = GgufTokenizer::create(*f);
-    if (!r.ok()) return r.status().with_context(path);
+    return load_gguf_vocab(*f);
+}
+
+base::Result<std::unique_ptr<Tokenizer>> load_gguf_vocab(const checkpoint::GgufFile& file) {
+    auto r = GgufTokenizer::create(file);
+    if (!r.ok()) return r.status().with_context(file.name());
     return r;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "jenny/checkpoint/gguf.h"
 #include "jenny/tokenizer/tokenizer.h"
 
 namespace jenny::tokenizer {
@@ -22,6 +23,8 @@ base::Result<std::unique_ptr<Tokenizer>> load_sentencepiece_model(const std::str
                                                                   base::Env* env);
 // tokenizer.ggml.* keys of a GGUF file (gguf_tokenizer.cpp).
 base::Result<std::unique_ptr<Tokenizer>> load_gguf_vocab(const std::string& path, base::Env* env);
+// The same from a GGUF already open (the model loader reads weights and vocabulary from one).
+base::Result<std::unique_ptr<Tokenizer>> load_gguf_vocab(const checkpoint::GgufFile& file);
 // llama2.c tokenizer.bin (llama2c_tokenizer.cpp).
 base::Result<std::unique_ptr<Tokenizer>> load_llama2c_vocab(const std::string& path,
                                                             base::Env* env);
