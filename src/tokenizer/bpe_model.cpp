@@ -54,10 +54,14 @@ base::Result<BpeModel> BpeModel::build(
     while (cap < merges.size() * 2 + 16) cap <<= 1;
     m.merges_.assign(cap, MergeSlot{});
     m.mask_ = cap - 1;
+    for (const auto& [key, id] : vocab) m.table_.add(key, id);
+    m.table_.finish();
+    std::string joined;
     for (size_t r = 0; r < merges.size(); ++r) {
         const auto& [a, b] = merges[r];
-        auto ia = find_piece(vocab, a), ib = find_piece(vocab, b);
-        auto im = find_piece(vocab, a + b);
+        joined.assign(a).append(b);
+        auto ia = m.table_.find(a), ib = m.table_.find(b);
+        auto im = m.table_.find(joined);
         if (!ia || !ib || !im) {
             return base::Status::invalid_argument(
                 fmt::format("merge {} ({:?} + {:?}): {} is not in the vocabulary", r, a, b,
@@ -72,15 +76,12 @@ base::Result<BpeModel> BpeModel::build(
     for (int b = 0; b < 256; ++b) {
         if (options.byte_level) {
             std::string raw(1, static_cast<char>(b));
-            if (auto id = find_piece(vocab, raw)) m.byte_ids_[static_cast<size_t>(b)] = *id;
+            if (auto id = m.table_.find(raw)) m.byte_ids_[static_cast<size_t>(b)] = *id;
         }
-        if (auto id = find_piece(vocab, fmt::format("<0x{:02X}>", b))) {
+        if (auto id = m.table_.find(fmt::format("<0x{:02X}>", b))) {
             m.fallback_ids_[static_cast<size_t>(b)] = *id;
         }
     }
-    for (const auto& [key, id] : vocab) m.table_.add(key, id);
-    m.table_.finish();
-    m.vocab_ = std::move(vocab);
     return m;
 }
 

@@ -41,7 +41,6 @@ public:
     // Appends the ids of `word` to `out`.
     void encode_word(std::string_view word, std::vector<TokenId>* out) const;
 
-    const PieceMap& vocab() const { return vocab_; }
     const BpeOptions& options() const { return options_; }
 
 private:
@@ -57,8 +56,7 @@ private:
     void merge_symbols(std::vector<TokenId>& ids, std::vector<TokenId>* out) const;
     void encode_word_uncached(std::string_view word, std::vector<TokenId>* out) const;
 
-    PieceMap vocab_;
-    PieceTable table_;  // the same keys, for the hot path
+    PieceTable table_;  // vocabulary: model-space string -> id
     uint64_t uid_ = 0;  // identifies this model's entries in the per-thread word cache
     BpeOptions options_;
     std::vector<MergeSlot> merges_;  // open addressing, power-of-two size

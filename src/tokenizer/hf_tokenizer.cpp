@@ -284,11 +284,17 @@ Status HfTokenizer::parse_decoder(const json& d) {
                 piece = std::move(out);
             }
         } else if (t == "ByteFallback") {
+            auto hex = [](char c) {
+                if (c >= '0' && c <= '9') return c - '0';
+                if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+                if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+                return -1;
+            };
             for (size_t i = 0; i < decoded_.size(); ++i) {
                 const std::string& p = pieces_[i];
-                if (p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>') {
-                    decoded_[i] =
-                        std::string(1, static_cast<char>(std::stoi(p.substr(3, 2), nullptr, 16)));
+                if (p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>' && hex(p[3]) >= 0 &&
+                    hex(p[4]) >= 0) {
+                    decoded_[i] = std::string(1, static_cast<char>(hex(p[3]) * 16 + hex(p[4])));
                 }
             }
         } else if (t == "Fuse") {

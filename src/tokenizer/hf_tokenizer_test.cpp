@@ -220,6 +220,20 @@ TEST(HfTokenizer, CorruptOrUnsupportedJsonIsAClearError) {
     EXPECT_NE(merge.status().message().find("merge 5"), std::string::npos)
         << merge.status().message();
 
+    // Found by hf_json_fuzz: a "<0x..>" piece that is not hex must not crash ByteFallback.
+    auto spm = base::Env::Default()->read_file(JENNY_SOURCE_DIR "/fuzz/hf_json_fuzz/spm.json");
+    ASSERT_TRUE(spm.ok());
+    j = nlohmann::json::parse(*spm);
+    j["model"]["vocab"]["<0xZZ>"] = 999;
+    auto odd = load_hf_json(j.dump(), "odd.json");
+    ASSERT_TRUE(odd.ok()) << odd.status().to_string();
+    EXPECT_EQ((*odd)->token_to_piece(999), "<0xZZ>");
+    j["model"]["byte_fallback"] = "yes";
+    auto wrong_type = load_hf_json(j.dump(), "t.json");
+    ASSERT_FALSE(wrong_type.ok());
+    EXPECT_NE(wrong_type.status().message().find("malformed tokenizer.json"), std::string::npos)
+        << wrong_type.status().message();
+
     auto missing = Tokenizer::load("/nonexistent/tokenizer.json");
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.status().code(), base::StatusCode::kNotFound);

@@ -195,7 +195,12 @@ base::Result<std::unique_ptr<Tokenizer>> SentencePieceTokenizer::create(const st
             unused[u] = true;
         } else if (type == 6 || sp.IsByte(i)) {
             kind = TokenKind::kByte;
-            decoded = std::string(1, static_cast<char>(std::stoi(piece.substr(3, 2), nullptr, 16)));
+            // A byte piece is "<0xXX>"; anything else in a corrupt file decodes as its text.
+            char* end = nullptr;
+            const std::string hex = piece.size() == 6 ? piece.substr(3, 2) : "";
+            const long v = std::strtol(hex.c_str(), &end, 16);
+            decoded =
+                hex.size() == 2 && *end == '\0' ? std::string(1, static_cast<char>(v)) : piece;
         }
         if (kind == TokenKind::kNormal || kind == TokenKind::kUnused) {
             for (size_t p = 0; p < piece.size();) {

@@ -1,21 +1,21 @@
 #include "jenny/tokenizer/tokenizer.h"
 
 #include "tokenizer/loaders.h"
-#include "tokenizer/piece_map.h"
+#include "tokenizer/piece_table.h"
 #include "tokenizer/unicode.h"
 
 namespace jenny::tokenizer {
 
 struct Tokenizer::PieceIndex {
-    PieceMap map;
+    PieceTable table;
 };
 
 void Tokenizer::build_piece_index() {
     auto index = std::make_shared<PieceIndex>();
-    index->map.reserve(pieces_.size());
     for (size_t i = 0; i < pieces_.size(); ++i) {
-        index->map.emplace(pieces_[i], static_cast<TokenId>(i));  // first id wins on duplicates
+        index->table.add(pieces_[i], static_cast<TokenId>(i));  // first id wins on duplicates
     }
+    index->table.finish();
     index_ = std::move(index);
 }
 
@@ -92,7 +92,7 @@ std::string_view Tokenizer::token_text(TokenId id) const {
 
 std::optional<TokenId> Tokenizer::token_id(std::string_view text) const {
     if (!index_) return std::nullopt;
-    return find_piece(index_->map, text);
+    return index_->table.find(text);
 }
 
 TokenKind Tokenizer::token_kind(TokenId id) const {
