@@ -3,6 +3,7 @@
 // (tools/oracle/gguf_dump.py) on the shared vocabularies and SmolLM2.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -355,7 +356,8 @@ TEST(Gguf, VocabOnlyFileMayEndBeforeTheDataSection) {
 }
 
 TEST(Gguf, OpenThroughEnv) {
-    std::string path = testing::TempDir() + "/gguf_open_test.gguf";
+    std::string path =
+        testing::TempDir() + "/" + std::to_string(::getpid()) + "_gguf_open_test.gguf";
     std::vector<uint8_t> b = small_file();
     base::Env* env = base::Env::Default();
     ASSERT_TRUE(env->write_file_atomic(path, std::string(b.begin(), b.end())).ok());
@@ -939,7 +941,8 @@ TEST(GgufOracle, AgreesWithGgufPy) {
     auto smol = base::smollm2_gguf_path();
     ASSERT_TRUE(smol.ok()) << smol.status().to_string();
 
-    std::string samples = testing::TempDir() + "/gguf_oracle_samples";
+    std::string samples =
+        testing::TempDir() + "/" + std::to_string(::getpid()) + "_gguf_oracle_samples";
     ASSERT_TRUE(env->create_dirs(samples).ok());
     auto wrote = run_oracle({"--write-samples", samples});
     ASSERT_TRUE(wrote.ok()) << wrote.status().to_string();
@@ -997,7 +1000,8 @@ TEST(GgufSpeed, OpenTimes) {
     for (uint64_t i = 0; i < kVocab; ++i) b.str(fmt::format("tok{}", i * 7919));
     b.key("tokenizer.ggml.merges", GgufType::kArray).array_header(GgufType::kString, kVocab);
     for (uint64_t i = 0; i < kVocab; ++i) b.str(fmt::format("a{} b{}", i, i % 977));
-    std::string path = testing::TempDir() + "/gguf_speed_vocab.gguf";
+    std::string path =
+        testing::TempDir() + "/" + std::to_string(::getpid()) + "_gguf_speed_vocab.gguf";
     base::Env* env = base::Env::Default();
     ASSERT_TRUE(env->write_file_atomic(path, std::string(b.bytes().begin(), b.bytes().end())).ok());
     double vocab_ms = median_open_ms(path, 7);

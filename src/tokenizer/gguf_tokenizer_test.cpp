@@ -2,6 +2,7 @@
 // that tools/oracle/llama_cpp_tokenize.py makes with llama-cpp-python), decoding, and bad
 // files.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -71,7 +72,8 @@ TEST(Sha256, KnownVector) {
 
 std::vector<std::string> mixed_corpus() {
     std::vector<std::string> out;
-    const std::string path = testing::TempDir() + "/gguf_mixed_corpus.jsonl";
+    const std::string path =
+        testing::TempDir() + "/" + std::to_string(::getpid()) + "_gguf_mixed_corpus.jsonl";
     const std::string cmd = std::string(JENNY_SOURCE_DIR "/.venv/bin/python ") +
                             JENNY_SOURCE_DIR "/tools/oracle/mixed_corpus.py " + path +
                             " > /dev/null";
@@ -207,7 +209,7 @@ private:
 };
 
 base::Status load_bytes(const std::string& name, const std::string& bytes) {
-    const std::string path = testing::TempDir() + "/" + name;
+    const std::string path = testing::TempDir() + "/" + std::to_string(::getpid()) + "_" + name;
     base::Status w = base::Env::Default()->write_file_atomic(path, bytes);
     if (!w.ok()) return w;
     auto tok = Tokenizer::load(path);
@@ -277,7 +279,8 @@ TEST(GgufVocab, BadFilesAreClearErrors) {
 
 TEST(GgufVocab, TinySpmVocabEncodesAndDecodes) {
     // <unk> <s> </s> then bytes would be usual; a tiny vocabulary shows the SPM rules.
-    const std::string path = testing::TempDir() + "/tiny_spm.gguf";
+    const std::string path =
+        testing::TempDir() + "/" + std::to_string(::getpid()) + "_tiny_spm.gguf";
     std::vector<std::string> tokens = {"<unk>",
                                        "<s>",
                                        "</s>",

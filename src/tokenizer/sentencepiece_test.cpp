@@ -2,6 +2,7 @@
 // Chinese/English/code/emoji corpus that tools/oracle/mixed_corpus.py builds (>= 1 MB).
 #include <gtest/gtest.h>
 #include <sentencepiece_processor.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -20,7 +21,8 @@ const std::string kLlama2Dir = JENNY_SHARED_DATA "/tokenizers/llama2c";
 const std::vector<std::string>& corpus() {
     static const std::vector<std::string> docs = [] {
         std::vector<std::string> out;
-        const std::string path = testing::TempDir() + "/sentencepiece_mixed_corpus.jsonl";
+        const std::string path = testing::TempDir() + "/" + std::to_string(::getpid()) +
+                                 "_sentencepiece_mixed_corpus.jsonl";
         const std::string cmd = std::string(JENNY_SOURCE_DIR "/.venv/bin/python ") +
                                 JENNY_SOURCE_DIR "/tools/oracle/mixed_corpus.py " + path +
                                 " > /dev/null";
@@ -134,7 +136,8 @@ TEST(Llama2cVocab, TruncatedFileIsAClearError) {
     auto bytes = env->read_file(kLlama2Dir + "/tokenizer.bin");
     ASSERT_TRUE(bytes.ok());
     for (size_t keep : {size_t{2}, size_t{10}, bytes->size() / 2 + 1}) {
-        const std::string path = testing::TempDir() + "/truncated_tokenizer.bin";
+        const std::string path =
+            testing::TempDir() + "/" + std::to_string(::getpid()) + "_truncated_tokenizer.bin";
         ASSERT_TRUE(env->write_file_atomic(path, bytes->substr(0, keep)).ok());
         auto tok = Tokenizer::load(path);
         ASSERT_FALSE(tok.ok()) << keep;
@@ -148,7 +151,8 @@ TEST(SentencePieceModel, CorruptModelIsAClearError) {
     base::Env* env = base::Env::Default();
     auto bytes = env->read_file(kLlama2Dir + "/tokenizer.model");
     ASSERT_TRUE(bytes.ok());
-    const std::string path = testing::TempDir() + "/corrupt_tokenizer.model";
+    const std::string path =
+        testing::TempDir() + "/" + std::to_string(::getpid()) + "_corrupt_tokenizer.model";
     for (const std::string& data : {bytes->substr(0, bytes->size() / 3),
                                     std::string("not a protobuf at all \xff\xff"), std::string()}) {
         ASSERT_TRUE(env->write_file_atomic(path, data).ok());
