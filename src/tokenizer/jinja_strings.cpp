@@ -1,5 +1,7 @@
 #include "tokenizer/jinja_strings.h"
 
+#include "tokenizer/unicode.h"
+
 #include <utf8proc.h>
 
 #include <algorithm>
@@ -79,21 +81,7 @@ void utf8_append(std::string* out, char32_t cp) {
         out->push_back(static_cast<char>(cp - kSurrogateEscape));
         return;
     }
-    if (cp < 0x80) {
-        out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
+    tokenizer::utf8_append(static_cast<uint32_t>(cp), out);
 }
 
 std::string utf8_encode(std::u32string_view s) {
