@@ -1,5 +1,7 @@
 // Hugging Face tokenizer.json: added tokens, normalizer, pre-tokenizer, BPE model,
 // post-processor and decoder, reproducing the tokenizers library's results id for id.
+#include <simdjson.h>
+
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -20,16 +22,28 @@ struct TemplateItem {
     bool sequence = false;     // the encoded text goes here
 };
 
+// The two big members of a tokenizer.json, read straight from simdjson's DOM: building them
+// as nlohmann objects (a std::map node per token) cost most of the load time.
+struct ModelTables {
+    std::vector<std::pair<std::string, int64_t>> vocab;            // file order
+    std::vector<std::string> merges;                               // "a b" strings
+    std::vector<std::pair<std::string, std::string>> merge_pairs;  // [a, b] arrays
+    bool has_vocab = false;
+    bool vocab_is_object = false;
+    std::string bad;  // the first malformed vocab or merge entry, described
+};
+
 class HfTokenizer final : public Tokenizer {
 public:
-    static base::Result<std::unique_ptr<Tokenizer>> create(const json& j, const json& config);
+    static base::Result<std::unique_ptr<Tokenizer>> create(const json& j, const json& config,
+                                                           const ModelTables& tables);
 
 protected:
     void encode_valid(std::string_view text, const EncodeOptions& options,
                       std::vector<TokenId>* out) const override;
 
 private:
-    Status parse_model(const json& m);
+    Status parse_model(const json& m, const ModelTables& tables);
     Status parse_added(const json& added);
     Status parse_post_processor(const json& p);
     Status parse_decoder(const json& d);
@@ -59,9 +73,9 @@ std::optional<std::string> config_token(const json& config, const char* key) {
     return std::nullopt;
 }
 
-Status HfTokenizer::parse_model(const json& m) {
+Status HfTokenizer::parse_model(const json& m, const ModelTables& tables) {
     const std::string t = type_of(m);
-    if (t != "BPE" && !(t.empty() && m.contains("merges"))) {
+    if (t != "BPE" && !(t.empty() && (!tables.merges.empty() || !tables.merge_pairs.empty()))) {
         return Status::unsupported(
             fmt::format("model type '{}' (jenny reads BPE tokenizer.json)", t));
     }
@@ -73,18 +87,18 @@ Status HfTokenizer::parse_model(const json& m) {
             return Status::unsupported(fmt::format("BPE {} '{}'", key, m[key].get<std::string>()));
         }
     }
-    if (!m.contains("vocab") || !m["vocab"].is_object()) {
+    if (!tables.has_vocab || !tables.vocab_is_object) {
         return Status::invalid_argument("model.vocab is missing or not an object");
     }
+    if (!tables.bad.empty()) return Status::invalid_argument(tables.bad);
     const bool byte_level = pre_tokenizer_.byte_level();
     // The vocabulary defines ids; added tokens may extend it past the model's size.
     size_t size = 0;
-    for (const auto& [piece, id] : m["vocab"].items()) {
-        if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > 10'000'000) {
-            return Status::invalid_argument(
-                fmt::format("model.vocab[{:?}]: bad id {}", piece, id.dump()));
+    for (const auto& [piece, id] : tables.vocab) {
+        if (id < 0 || id > 10'000'000) {
+            return Status::invalid_argument(fmt::format("model.vocab[{:?}]: bad id {}", piece, id));
         }
-        size = std::max(size, static_cast<size_t>(id.get<int64_t>()) + 1);
+        size = std::max(size, static_cast<size_t>(id) + 1);
     }
     pieces_.assign(size, "");
     kinds_.assign(size, TokenKind::kUnused);
@@ -95,32 +109,22 @@ Status HfTokenizer::parse_model(const json& m) {
         if (byte_level && byte_level_to_bytes(piece, &raw)) return raw;
         return piece;
     };
-    for (const auto& [piece, id] : m["vocab"].items()) {
-        auto i = static_cast<size_t>(id.get<int64_t>());
+    for (const auto& [piece, id] : tables.vocab) {
+        auto i = static_cast<size_t>(id);
         pieces_[i] = piece;
         kinds_[i] = TokenKind::kNormal;
         model_vocab.emplace(to_model(piece), static_cast<TokenId>(i));
     }
     std::vector<std::pair<std::string, std::string>> merges;
-    const json& mj = m.value("merges", json::array());
-    merges.reserve(mj.size());
-    for (const json& merge : mj) {
-        if (merge.is_string()) {
-            const std::string s = merge.get<std::string>();
-            size_t sp = s.find(' ', 1);
-            if (sp == std::string::npos) {
-                return Status::invalid_argument(fmt::format("merge {:?} has no space", s));
-            }
-            merges.emplace_back(to_model(s.substr(0, sp)), to_model(s.substr(sp + 1)));
-        } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() &&
-                   merge[1].is_string()) {
-            merges.emplace_back(to_model(merge[0].get<std::string>()),
-                                to_model(merge[1].get<std::string>()));
-        } else {
-            return Status::invalid_argument(
-                fmt::format("merge {} is neither \"a b\" nor [a, b]", merge.dump()));
+    merges.reserve(tables.merges.size() + tables.merge_pairs.size());
+    for (const std::string& merge : tables.merges) {
+        size_t sp = merge.find(' ', 1);
+        if (sp == std::string::npos) {
+            return Status::invalid_argument(fmt::format("merge {:?} has no space", merge));
         }
+        merges.emplace_back(to_model(merge.substr(0, sp)), to_model(merge.substr(sp + 1)));
     }
+    for (const auto& [a, b] : tables.merge_pairs) merges.emplace_back(to_model(a), to_model(b));
     BpeOptions opt;
     opt.byte_level = byte_level;
     opt.byte_fallback = m.value("byte_fallback", false);
@@ -312,7 +316,8 @@ Status HfTokenizer::parse_decoder(const json& d) {
     return Status();
 }
 
-base::Result<std::unique_ptr<Tokenizer>> HfTokenizer::create(const json& j, const json& config) {
+base::Result<std::unique_ptr<Tokenizer>> HfTokenizer::create(const json& j, const json& config,
+                                                             const ModelTables& tables) {
     if (!j.is_object() || !j.contains("model")) {
         return Status::invalid_argument("not a tokenizer.json: no \"model\" object");
     }
@@ -321,7 +326,7 @@ base::Result<std::unique_ptr<Tokenizer>> HfTokenizer::create(const json& j, cons
     JENNY_ASSIGN_OR_RETURN(tok->normalizer_, Normalizer::parse(j.value("normalizer", json())));
     JENNY_ASSIGN_OR_RETURN(tok->pre_tokenizer_,
                            PreTokenizer::parse(j.value("pre_tokenizer", json())));
-    JENNY_RETURN_IF_ERROR(tok->parse_model(j["model"]).with_context("model"));
+    JENNY_RETURN_IF_ERROR(tok->parse_model(j["model"], tables).with_context("model"));
     // A model directory's tokenizer_config.json may add tokens that tokenizer.json lacks
     // (InternLM2's <|im_start|>); transformers adds them, and so do we.
     json added = j.value("added_tokens", json::array());
@@ -414,36 +419,137 @@ void HfTokenizer::encode_valid(std::string_view text, const EncodeOptions& optio
 
 // A value of the wrong JSON type deep in the file (a string where a number belongs) makes
 // nlohmann throw; it becomes an error naming what was expected, never a crash.
-base::Result<std::unique_ptr<Tokenizer>> create_guarded(const json& j, const json& config) {
+base::Result<std::unique_ptr<Tokenizer>> create_guarded(const json& j, const json& config,
+                                                        const ModelTables& tables) {
     try {
-        return HfTokenizer::create(j, config);
+        return HfTokenizer::create(j, config, tables);
     } catch (const json::exception& e) {
         return Status::invalid_argument(fmt::format("malformed tokenizer.json: {}", e.what()));
     }
+}
+
+// simdjson DOM -> nlohmann, except model.vocab and model.merges, which go to `tables`.
+constexpr int kMaxJsonDepth = 128;
+
+Status convert(simdjson::dom::element e, json* out, ModelTables* tables, int depth, bool in_model) {
+    if (depth > kMaxJsonDepth) return Status::invalid_argument("JSON nested too deeply");
+    using simdjson::dom::element_type;
+    switch (e.type()) {
+        case element_type::OBJECT: {
+            *out = json::object();
+            simdjson::dom::object obj;
+            if (e.get_object().get(obj)) return Status::invalid_argument("bad JSON object");
+            for (simdjson::dom::key_value_pair field : obj) {
+                std::string key(field.key);
+                if (in_model && key == "vocab") {
+                    tables->has_vocab = true;
+                    simdjson::dom::object vocab;
+                    if (field.value.get_object().get(vocab)) continue;  // reported as not an object
+                    tables->vocab_is_object = true;
+                    tables->vocab.reserve(vocab.size());
+                    for (simdjson::dom::key_value_pair kv : vocab) {
+                        int64_t id = 0;
+                        if (kv.value.get_int64().get(id) && tables->bad.empty()) {
+                            tables->bad = fmt::format("model.vocab[{:?}]: the id is not an integer",
+                                                      std::string(kv.key));
+                        }
+                        tables->vocab.emplace_back(std::string(kv.key), id);
+                    }
+                    continue;
+                }
+                if (in_model && key == "merges") {
+                    simdjson::dom::array merges;
+                    if (field.value.get_array().get(merges)) {
+                        if (tables->bad.empty()) tables->bad = "model.merges is not a list";
+                        continue;
+                    }
+                    for (simdjson::dom::element m : merges) {
+                        std::string_view str;
+                        simdjson::dom::array pair;
+                        std::string_view a, b;
+                        if (!m.get_string().get(str)) {
+                            tables->merges.emplace_back(str);
+                        } else if (!m.get_array().get(pair) && pair.size() == 2 &&
+                                   !pair.at(0).get_string().get(a) &&
+                                   !pair.at(1).get_string().get(b)) {
+                            tables->merge_pairs.emplace_back(std::string(a), std::string(b));
+                        } else if (tables->bad.empty()) {
+                            tables->bad = fmt::format("merge {} is neither \"a b\" nor [a, b]",
+                                                      simdjson::minify(m));
+                        }
+                    }
+                    continue;
+                }
+                json child;
+                JENNY_RETURN_IF_ERROR(
+                    convert(field.value, &child, tables, depth + 1, depth == 0 && key == "model"));
+                (*out)[key] = std::move(child);
+            }
+            return Status();
+        }
+        case element_type::ARRAY: {
+            *out = json::array();
+            simdjson::dom::array arr;
+            if (e.get_array().get(arr)) return Status::invalid_argument("bad JSON array");
+            for (simdjson::dom::element item : arr) {
+                json child;
+                JENNY_RETURN_IF_ERROR(convert(item, &child, tables, depth + 1, false));
+                out->push_back(std::move(child));
+            }
+            return Status();
+        }
+        case element_type::STRING:
+            *out = std::string(e.get_string().value_unsafe());
+            return Status();
+        case element_type::INT64:
+            *out = e.get_int64().value_unsafe();
+            return Status();
+        case element_type::UINT64:
+            *out = e.get_uint64().value_unsafe();
+            return Status();
+        case element_type::DOUBLE:
+            *out = e.get_double().value_unsafe();
+            return Status();
+        case element_type::BOOL:
+            *out = e.get_bool().value_unsafe();
+            return Status();
+        case element_type::NULL_VALUE:
+            *out = nullptr;
+            return Status();
+    }
+    return Status::invalid_argument("unknown JSON value");
+}
+
+base::Result<std::unique_ptr<Tokenizer>> load_document(std::string_view text,
+                                                       const std::string& name,
+                                                       const json& config) {
+    simdjson::dom::parser parser;
+    simdjson::padded_string padded(text);
+    simdjson::dom::element root;
+    if (auto err = parser.parse(padded).get(root)) {
+        return Status::invalid_argument(
+            fmt::format("{}: not valid JSON (truncated or corrupt tokenizer.json?): {}", name,
+                        simdjson::error_message(err)));
+    }
+    json j;
+    ModelTables tables;
+    Status s = convert(root, &j, &tables, 0, false);
+    if (!s.ok()) return s.with_context(name);
+    auto r = create_guarded(j, config, tables);
+    if (!r.ok()) return r.status().with_context(name);
+    return r;
 }
 
 }  // namespace
 
 base::Result<std::unique_ptr<Tokenizer>> load_hf_json(std::string_view text,
                                                       const std::string& name) {
-    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) {
-        return Status::invalid_argument(
-            fmt::format("{}: not valid JSON (truncated or corrupt tokenizer.json?)", name));
-    }
-    auto r = create_guarded(j, json());
-    if (!r.ok()) return r.status().with_context(name);
-    return r;
+    return load_document(text, name, json());
 }
 
 base::Result<std::unique_ptr<Tokenizer>> load_hf_json_file(const std::string& path, base::Env* env,
                                                            bool with_config) {
     JENNY_ASSIGN_OR_RETURN(std::string text, env->read_file(path));
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded()) {
-        return Status::invalid_argument(
-            fmt::format("{}: not valid JSON (truncated or corrupt tokenizer.json?)", path));
-    }
     // tokenizer_config.json beside it names bos/eos/pad.
     json config;
     size_t slash = path.rfind('/');
@@ -452,9 +558,7 @@ base::Result<std::unique_ptr<Tokenizer>> load_hf_json_file(const std::string& pa
         config = json::parse(*c, nullptr, false);
         if (config.is_discarded()) config = json();
     }
-    auto r = create_guarded(j, config);
-    if (!r.ok()) return r.status().with_context(path);
-    return r;
+    return load_document(text, path, config);
 }
 
 }  // namespace jenny::tokenizer
