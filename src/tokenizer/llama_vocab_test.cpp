@@ -25,8 +25,8 @@ std::string slurp(const std::string& path) {
 }
 
 struct VocabCase {
-    std::string name;       // ggml-vocab-<name>.gguf
-    std::string tokenizer;  // what jenny loads
+    std::string name;        // ggml-vocab-<name>.gguf
+    std::string tokenizer;   // what jenny loads
     std::string label = "";  // test name when it differs from name
 };
 
