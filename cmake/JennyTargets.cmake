@@ -54,11 +54,15 @@ function(jenny_test name)
 endfunction()
 
 # jenny_glob_subsystem(NAME DEPS ... [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])
-#   The library jenny_<NAME> from every src/<NAME>/*.cpp except *_test.cpp and *_fuzz.cpp, and
-#   one fast test executable <NAME>_<file>_test per *_test.cpp beside them.
+#   The library jenny_<NAME> from every src/<NAME>/*.cpp (and SUBDIRS/*.cpp) except *_test.cpp
+#   and *_fuzz.cpp, and one fast test executable <NAME>_<file>_test per *_test.cpp beside them.
 function(jenny_glob_subsystem name)
-  cmake_parse_arguments(ARG "" "" "DEPS;PUBLIC_LIBS;PRIVATE_LIBS;TEST_LIBS" ${ARGN})
-  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  cmake_parse_arguments(ARG "" "" "DEPS;PUBLIC_LIBS;PRIVATE_LIBS;TEST_LIBS;SUBDIRS" ${ARGN})
+  set(globs ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  foreach(sub ${ARG_SUBDIRS})
+    list(APPEND globs ${CMAKE_CURRENT_SOURCE_DIR}/${sub}/*.cpp)
+  endforeach()
+  file(GLOB srcs CONFIGURE_DEPENDS ${globs})
   list(FILTER srcs EXCLUDE REGEX "_(test|fuzz)\\.cpp$")
   if(NOT srcs)
     message(STATUS "src/${name} has no sources yet: no library")
