@@ -1,14 +1,17 @@
-// Causal self-attention with grouped-query heads over a paged KV cache. Each query token
-// names the cache it reads: a list of blocks of `block_size` positions, each block holding
-// keys (block_size, Hkv, D) and values (block_size, Hkv, D) as rows of D elements in `dtype`
-// (f32, f16 or q8_0; for q8_0 D is a multiple of 32). Query head h reads kv head
-// h / (H / Hkv). The token attends to positions [begin, end): causal attention over a
-// sequence gives end = its position + 1 (begin > 0 for a sliding window).
+// Causal self-attention with grouped-query heads over a paged KV cache. A layer's cache is a
+// pool of blocks; block b holds the keys of `block_size` positions at k + b * block_bytes, laid
+// out (block_size, Hkv, D) as rows of D elements in `dtype` (f32, f16 or q8_0; for q8_0 D is a
+// multiple of 32), and their values likewise at v + b * block_bytes. A sequence's block table
+// lists its blocks in position order: position p is in blocks[p / block_size], slot
+// p % block_size. Query head h reads kv head h / (H / Hkv). A query token attends to
+// positions [begin, end): causal attention gives end = its position + 1 (begin > 0 for a
+// sliding window).
 //
 // Softmax is taken in f32 with the running-max (online) formulation; reference:: keeps every
 // score and works in double.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "jenny/base/worker_team.h"
@@ -18,11 +21,13 @@ namespace jenny::kernels {
 
 struct KvBlocks {
     tensor::DType dtype = tensor::DType::kF16;
-    int block_size = 16;           // positions per block
-    const void* const* k = nullptr;  // k[b]: keys of positions [b*block_size, (b+1)*block_size)
-    const void* const* v = nullptr;  // v[b]: the values of the same positions
-    int begin = 0;                 // first attended position
-    int end = 0;                   // one past the last attended position (>= begin + 1)
+    int block_size = 16;              // positions per block
+    size_t block_bytes = 0;           // block_size * Hkv * row_bytes(dtype, D)
+    const uint8_t* k = nullptr;       // the layer's key block pool
+    const uint8_t* v = nullptr;       // the layer's value block pool
+    const int32_t* blocks = nullptr;  // the sequence's block table
+    int begin = 0;                    // first attended position
+    int end = 0;                      // one past the last attended position (>= begin + 1)
 };
 
 // out: (N, H*D); q: (N, H*D) already rotated; kv: (N) — one per query token.

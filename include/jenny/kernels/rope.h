@@ -16,10 +16,10 @@ enum class RopeStyle { kInterleaved, kHalf };
 
 struct RopeScaling {
     enum class Kind { kNone, kLinear, kLlama3 } kind = Kind::kNone;
-    float factor = 1.0f;                   // linear and llama3
-    float low_freq_factor = 1.0f;          // llama3
-    float high_freq_factor = 4.0f;         // llama3
-    int original_max_position = 8192;      // llama3
+    float factor = 1.0f;               // linear and llama3
+    float low_freq_factor = 1.0f;      // llama3
+    float high_freq_factor = 4.0f;     // llama3
+    int original_max_position = 8192;  // llama3
 };
 
 // (D/2) inverse frequencies: 1 / theta^(2i/D), then scaled (linear: divided by factor;

@@ -66,9 +66,13 @@ public:
     // Writable access; only for tensors made by empty() (JENNY_CHECK).
     void* mutable_data() const;
     template <typename T>
-    const T* data_as() const { return static_cast<const T*>(data_); }
+    const T* data_as() const {
+        return static_cast<const T*>(data_);
+    }
     template <typename T>
-    T* mutable_data_as() const { return static_cast<T*>(mutable_data()); }
+    T* mutable_data_as() const {
+        return static_cast<T*>(mutable_data());
+    }
     const uint8_t* row(int64_t r) const {
         return static_cast<const uint8_t*>(data_) + static_cast<size_t>(r) * row_bytes();
     }
