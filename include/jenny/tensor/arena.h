@@ -29,8 +29,12 @@ class Arena {
 public:
     explicit Arena(size_t capacity = 0);
 
-    // Grows the arena to at least `capacity` bytes; everything handed out is invalidated.
+    // Grows the arena to at least `capacity` bytes (rounded up to 64) when it is smaller, with
+    // fresh zeroed memory; in every case used() drops to 0 and everything handed out is
+    // invalidated.
     void reserve(size_t capacity);
+    // `bytes` rounded up to 64, 64-byte aligned; not zeroed again after reset(). Beyond
+    // capacity() is a JENNY_CHECK failure.
     void* alloc_bytes(size_t bytes);
     template <typename T>
     T* alloc(size_t n) {
