@@ -101,6 +101,8 @@ bool can_quantize(DType type) {
 }
 
 void quantize_row(DType type, const float* src, void* dst, int64_t n) {
+    JENNY_CHECK(can_quantize(type), "quantize_row: cannot produce {}; can_quantize() says which",
+                dtype_name(type));
     const int64_t nb = checked_blocks(type, n, "quantize_row");
     auto* bytes = static_cast<uint8_t*>(dst);
     switch (type) {
@@ -134,8 +136,7 @@ void quantize_row(DType type, const float* src, void* dst, int64_t n) {
         default:
             break;
     }
-    JENNY_CHECK(false, "quantize_row: cannot produce {}; can_quantize() says which types can",
-                dtype_name(type));
+    JENNY_CHECK(false, "quantize_row: no quantizer for {}", dtype_name(type));
 }
 
 }  // namespace jenny::tensor

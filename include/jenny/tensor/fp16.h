@@ -1,5 +1,12 @@
-// Scalar conversions between f32 and the 16-bit float formats, bit-exact with ggml and
-// PyTorch: f32 -> f16 and f32 -> bf16 round to nearest even; NaN stays NaN (bf16 quiets it).
+// Scalar conversions between f32 and the 16-bit float formats, bit-exact with ggml, numpy and
+// PyTorch for every non-NaN value: f32 -> f16 and f32 -> bf16 round to nearest even (ties to
+// even, overflow to inf, f16 subnormals exact); widening is exact. NaN stays NaN with its sign:
+//   f32 -> bf16: ggml's choice, the top 16 bits with the quiet bit set (u >> 16 | 0x40);
+//                PyTorch instead canonicalises (0x7fc0, or 0xffff from its vectorised path).
+//   f32 -> f16:  the canonical quiet NaN 0x7e00 | sign (FP16 library, ggml without F16C);
+//                numpy keeps the top payload bits.
+//   f16 -> f32:  payload kept, quiet bit set (numpy leaves a signalling NaN signalling).
+// tests/fixtures/tensor/{f16,bf16}.bin pin all of this (src/tensor/quant_test.cpp).
 // Header-only so that kernels inline them.
 #pragma once
 
