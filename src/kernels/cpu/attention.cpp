@@ -1,0 +1,190 @@
+// Attention, one (token, head) pair at a time: scores for up to kChunk positions of one KV
+// block, then the running max / running sum update of online softmax once per chunk, then the
+// weighted values. Threads split the N*H pairs.
+#include "jenny/kernels/attention.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "jenny/base/check.h"
+#include "jenny/tensor/quant.h"
+#include "kernels/cpu/simd.h"
+
+namespace jenny::kernels {
+
+namespace {
+
+constexpr int kChunk = 64;   // positions scored before each online-softmax update
+constexpr int kMaxD = 1024;  // head dims above this are a programmer error
+
+using tensor::BlockQ8_0;
+using tensor::DType;
+
+float dot_row(DType dtype, const float* q, const uint8_t* row, int D) {
+    float sum = 0.0f;
+    int d = 0;
+    if (dtype == DType::kF32) {
+        const float* k = reinterpret_cast<const float*>(row);
+#if defined(JENNY_KERNELS_AVX2)
+        __m256 a = _mm256_setzero_ps();
+        for (; d + 8 <= D; d += 8)
+            a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(k + d), a);
+        sum = cpu::hsum(a);
+#endif
+        for (; d < D; ++d) sum += q[d] * k[d];
+    } else if (dtype == DType::kF16) {
+        const uint16_t* k = reinterpret_cast<const uint16_t*>(row);
+#if defined(JENNY_KERNELS_AVX2)
+        __m256 a = _mm256_setzero_ps();
+        for (; d + 8 <= D; d += 8)
+            a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), cpu::load_f16(k + d), a);
+        sum = cpu::hsum(a);
+#endif
+        for (; d < D; ++d) sum += q[d] * cpu::f16_to_f32(k[d]);
+    } else {
+        const BlockQ8_0* b = reinterpret_cast<const BlockQ8_0*>(row);
+#if defined(JENNY_KERNELS_AVX2)
+        __m256 a = _mm256_setzero_ps();
+        for (int i = 0; i < D / tensor::kQK; ++i, q += tensor::kQK) {
+            __m256 s = _mm256_setzero_ps();
+            for (int j = 0; j < tensor::kQK; j += 8) {
+                const __m128i k8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b[i].qs + j));
+                const __m256 kf = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(k8));
+                s = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), kf, s);
+            }
+            a = _mm256_fmadd_ps(_mm256_set1_ps(cpu::f16_to_f32(b[i].d)), s, a);
+        }
+        sum = cpu::hsum(a);
+#else
+        for (int i = 0; i < D / tensor::kQK; ++i, q += tensor::kQK) {
+            float s = 0.0f;
+            for (int j = 0; j < tensor::kQK; ++j) s += q[j] * b[i].qs[j];
+            sum += cpu::f16_to_f32(b[i].d) * s;
+        }
+#endif
+    }
+    return sum;
+}
+
+// acc[d] += w * row[d]
+void axpy_row(float* acc, float w, DType dtype, const uint8_t* row, int D) {
+    int d = 0;
+    if (dtype == DType::kF32) {
+        const float* v = reinterpret_cast<const float*>(row);
+#if defined(JENNY_KERNELS_AVX2)
+        const __m256 vw = _mm256_set1_ps(w);
+        for (; d + 8 <= D; d += 8) {
+            _mm256_storeu_ps(acc + d,
+                             _mm256_fmadd_ps(vw, _mm256_loadu_ps(v + d), _mm256_loadu_ps(acc + d)));
+        }
+#endif
+        for (; d < D; ++d) acc[d] += w * v[d];
+    } else if (dtype == DType::kF16) {
+        const uint16_t* v = reinterpret_cast<const uint16_t*>(row);
+#if defined(JENNY_KERNELS_AVX2)
+        const __m256 vw = _mm256_set1_ps(w);
+        for (; d + 8 <= D; d += 8) {
+            _mm256_storeu_ps(acc + d,
+                             _mm256_fmadd_ps(vw, cpu::load_f16(v + d), _mm256_loadu_ps(acc + d)));
+        }
+#endif
+        for (; d < D; ++d) acc[d] += w * cpu::f16_to_f32(v[d]);
+    } else {
+        const BlockQ8_0* b = reinterpret_cast<const BlockQ8_0*>(row);
+        for (int i = 0; i < D / tensor::kQK; ++i) {
+            const float wd = w * cpu::f16_to_f32(b[i].d);
+            float* a = acc + i * tensor::kQK;
+#if defined(JENNY_KERNELS_AVX2)
+            const __m256 vw = _mm256_set1_ps(wd);
+            for (int j = 0; j < tensor::kQK; j += 8) {
+                const __m128i v8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b[i].qs + j));
+                const __m256 vf = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v8));
+                _mm256_storeu_ps(a + j, _mm256_fmadd_ps(vw, vf, _mm256_loadu_ps(a + j)));
+            }
+#else
+            for (int j = 0; j < tensor::kQK; ++j) a[j] += wd * b[i].qs[j];
+#endif
+        }
+    }
+}
+
+// scores[j] = exp(scores[j] - max); returns their sum.
+float exp_in_place(float* scores, int n, float max) {
+    int j = 0;
+    float sum = 0.0f;
+#if defined(JENNY_KERNELS_AVX2)
+    const __m256 vmax = _mm256_set1_ps(max);
+    __m256 acc = _mm256_setzero_ps();
+    for (; j + 8 <= n; j += 8) {
+        const __m256 e = cpu::exp_ps(_mm256_sub_ps(_mm256_loadu_ps(scores + j), vmax));
+        _mm256_storeu_ps(scores + j, e);
+        acc = _mm256_add_ps(acc, e);
+    }
+    sum = cpu::hsum(acc);
+#endif
+    for (; j < n; ++j) sum += (scores[j] = std::exp(scores[j] - max));
+    return sum;
+}
+
+void attend_head(float* out, const float* q, const KvBlocks& c, int hk, int Hkv, int D,
+                 float scale) {
+    const size_t rb = tensor::row_bytes(c.dtype, D);
+    const size_t stride = static_cast<size_t>(Hkv) * rb;  // next slot, same kv head
+    alignas(32) float acc[kMaxD];
+    alignas(32) float scores[kChunk];
+    std::fill(acc, acc + D, 0.0f);
+    float max = -INFINITY, sum = 0.0f;
+    for (int p = c.begin; p < c.end;) {
+        const int slot = p % c.block_size;
+        const int n = std::min({c.block_size - slot, c.end - p, kChunk});
+        const size_t off = static_cast<size_t>(c.blocks[p / c.block_size]) * c.block_bytes +
+                           (static_cast<size_t>(slot) * Hkv + hk) * rb;
+        const uint8_t* k = c.k + off;
+        const uint8_t* v = c.v + off;
+        float chunk_max = -INFINITY;
+        for (int j = 0; j < n; ++j) {
+            scores[j] = dot_row(c.dtype, q, k + j * stride, D) * scale;
+            chunk_max = std::max(chunk_max, scores[j]);
+        }
+        if (chunk_max > max) {
+            const float correction = std::exp(max - chunk_max);  // 0 on the first chunk
+            for (int d = 0; d < D; ++d) acc[d] *= correction;
+            sum *= correction;
+            max = chunk_max;
+        }
+        sum += exp_in_place(scores, n, max);
+        for (int j = 0; j < n; ++j) axpy_row(acc, scores[j], c.dtype, v + j * stride, D);
+        p += n;
+    }
+    const float inv = 1.0f / sum;
+    for (int d = 0; d < D; ++d) out[d] = acc[d] * inv;
+}
+
+}  // namespace
+
+void attention_forward(float* out, const float* q, const KvBlocks* kv, int64_t N, int H, int Hkv,
+                       int D, float scale, base::WorkerTeam* team) {
+    JENNY_CHECK(Hkv > 0 && H % Hkv == 0, "attention: H={} not a multiple of Hkv={}", H, Hkv);
+    JENNY_CHECK(D > 0 && D <= kMaxD, "attention: head dim {} outside (0, {}]", D, kMaxD);
+    const int group = H / Hkv;
+    auto work = [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            const int64_t n = i / H;
+            const int h = static_cast<int>(i % H);
+            const KvBlocks& c = kv[n];
+            JENNY_CHECK(c.end > c.begin && c.begin >= 0, "attention: empty range [{}, {})", c.begin,
+                        c.end);
+            JENNY_CHECK(c.dtype == DType::kF32 || c.dtype == DType::kF16 ||
+                            (c.dtype == DType::kQ8_0 && D % tensor::kQK == 0),
+                        "attention: KV dtype {} with D={}", tensor::dtype_name(c.dtype), D);
+            attend_head(out + (n * H + h) * D, q + (n * H + h) * D, c, h / group, Hkv, D, scale);
+        }
+    };
+    if (team) {
+        team->parallel_for(N * H, work);
+    } else {
+        work(0, N * H);
+    }
+}
+
+}  // namespace jenny::kernels

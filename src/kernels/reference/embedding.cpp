@@ -1,0 +1,16 @@
+#include "jenny/kernels/embedding.h"
+
+#include "jenny/base/check.h"
+#include "jenny/tensor/quant.h"
+
+namespace jenny::kernels::reference {
+
+void embedding_forward(float* out, const int32_t* ids, int64_t N, const tensor::Tensor& table) {
+    const int64_t V = table.rows(), C = table.cols();
+    for (int64_t n = 0; n < N; ++n) {
+        JENNY_CHECK(ids[n] >= 0 && ids[n] < V, "embedding: id {} outside [0, {})", ids[n], V);
+        tensor::dequantize_row(table.dtype(), table.row(ids[n]), out + n * C, C);
+    }
+}
+
+}  // namespace jenny::kernels::reference
