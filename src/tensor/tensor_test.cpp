@@ -73,6 +73,9 @@ TEST(Shape, Basics) {
     EXPECT_EQ(scalar.numel(), 1);
     EXPECT_EQ(scalar.rows(), 1);
     EXPECT_EQ(scalar.str(), "()");
+    EXPECT_EQ((Shape{5, 0}).rows(), 5);  // no division by a zero last dimension
+    EXPECT_EQ((Shape{0, 7}).rows(), 0);
+    EXPECT_EQ((Shape{9}).rows(), 1);
     EXPECT_DEATH((Shape{1, 2, 3, 4, 5}), "at most 4");
 }
 

@@ -33,7 +33,11 @@ public:
     int64_t& operator[](int i) { return dims_[i]; }
     int64_t numel() const;
     int64_t cols() const { return ndim_ == 0 ? 1 : dims_[ndim_ - 1]; }  // last dimension
-    int64_t rows() const { return ndim_ == 0 ? 1 : numel() / cols(); }  // all the others
+    int64_t rows() const {  // the product of all the others (1 for 0 or 1 dimensions)
+        int64_t n = 1;
+        for (int i = 0; i + 1 < ndim_; ++i) n *= dims_[i];
+        return n;
+    }
     bool operator==(const Shape& o) const;
     bool operator!=(const Shape& o) const { return !(*this == o); }
     std::string str() const;  // "(4, 64)"
