@@ -66,5 +66,6 @@ Command register_tokenizer_train(CLI::App& root);
 Command register_tokenize(CLI::App& root);
 Command register_detokenize(CLI::App& root);
 Command register_chat_template(CLI::App& root);
+Command register_generate(CLI::App& root);
 
 }  // namespace jenny::cli

@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
     commands.push_back(jenny::cli::register_tokenize(root));
     commands.push_back(jenny::cli::register_detokenize(root));
     commands.push_back(jenny::cli::register_chat_template(root));
+    commands.push_back(jenny::cli::register_generate(root));
 
     try {
         root.parse(argc, argv);
