@@ -190,9 +190,9 @@ void check_case(const Case& c, base::WorkerTeam* team2, base::WorkerTeam* team3)
     }
 }
 
-class MatmulTest : public testing::TestWithParam<DType> {};
+class KernelsMatmulTest : public testing::TestWithParam<DType> {};
 
-TEST_P(MatmulTest, MatchesReference) {
+TEST_P(KernelsMatmulTest, MatchesReference) {
     base::WorkerTeam team2(2), team3(3);
     const DType t = GetParam();
     const std::vector<int64_t> ks = is_qk(t)    ? std::vector<int64_t>{256, 768}
@@ -205,7 +205,7 @@ TEST_P(MatmulTest, MatchesReference) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllDTypes, MatmulTest,
+INSTANTIATE_TEST_SUITE_P(AllDTypes, KernelsMatmulTest,
                          testing::Values(DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0,
                                          DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
                                          DType::kQ4_K, DType::kQ5_K, DType::kQ6_K),
@@ -214,7 +214,7 @@ INSTANTIATE_TEST_SUITE_P(AllDTypes, MatmulTest,
                          });
 
 // Integer activations with 127 in every block quantise with d = 1, so q8_0 x q8_0 is exact.
-TEST(Matmul, Q8_0ExactOnQuantisedInputs) {
+TEST(KernelsMatmul, Q8_0ExactOnQuantisedInputs) {
     const int64_t K = 64, M = 5;
     std::vector<float> x(K);
     for (int64_t k = 0; k < K; ++k) {
@@ -234,7 +234,7 @@ TEST(Matmul, Q8_0ExactOnQuantisedInputs) {
     EXPECT_EQ(out, ref);
 }
 
-TEST(Matmul, LargeMagnitudesAndZeros) {
+TEST(KernelsMatmul, LargeMagnitudesAndZeros) {
     // Zero blocks (d = 0) and activations near f16's range of scales.
     const int64_t K = 96, M = 9, N = 2;
     std::vector<float> x(N * K, 0.0f);

@@ -51,10 +51,11 @@ inline int32_t hsum_i32(__m256i v) {
 }
 
 // exp(x) for 8 floats (Cephes' expf polynomial, as in avx_mathfun): within 2 ulp of expf on
-// [-87.3, 88.3]; inputs are clamped to that range, so exp(-inf) gives ~1e-38, not 0, which
-// the softmax sums tolerate.
+// [-87.3, 88.3]; above, inputs are clamped to 88.3 (callers never pass more: softmax inputs
+// are <= 0), below -87.3 (where expf is denormal or 0, and for -inf) the result is 0.
 inline __m256 exp_ps(__m256 x) {
     const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(-87.3365447504019f), _CMP_LT_OQ);
     x = _mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f));
     x = _mm256_max_ps(x, _mm256_set1_ps(-87.3365447504019f));
     __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
@@ -73,7 +74,7 @@ inline __m256 exp_ps(__m256 x) {
     // fx == 128, which the clamp at 88.376 never reaches after the floor(x*log2e + 0.5).
     __m256i e = _mm256_cvttps_epi32(fx);
     e = _mm256_slli_epi32(_mm256_add_epi32(e, _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+    return _mm256_andnot_ps(underflow, _mm256_mul_ps(y, _mm256_castsi256_ps(e)));
 }
 
 // 8 f16 / bf16 values widened to f32.
@@ -86,8 +87,5 @@ inline __m256 load_bf16(const uint16_t* p) {
 }
 
 #endif  // JENNY_KERNELS_AVX2
-
-// Scalar exp with the same clamping contract as exp_ps.
-inline float exp_scalar(float x) { return std::exp(x); }
 
 }  // namespace jenny::kernels::cpu

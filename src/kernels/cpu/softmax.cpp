@@ -60,8 +60,9 @@ void log_softmax_forward(float* out, const float* x, int64_t N, int64_t V) {
         const float* xn = x + n * V;
         float* on = out + n * V;
         const float max = row_max(xn, V);
-        const float shift = max + std::log(exp_sum(nullptr, xn, V, max));
-        for (int64_t v = 0; v < V; ++v) on[v] = xn[v] - shift;
+        const float log_sum = std::log(exp_sum(nullptr, xn, V, max));
+        // (x - max) first: exact for x near max, where the precision matters.
+        for (int64_t v = 0; v < V; ++v) on[v] = (xn[v] - max) - log_sum;
     }
 }
 
