@@ -319,3 +319,22 @@ TEST(Llama2cSweep, EveryTruncationAndByteFlipsOfATinyModel) {
 
 }  // namespace
 }  // namespace jenny::checkpoint
+
+namespace jenny::checkpoint {
+namespace {
+
+// The fuzz seeds (fuzz/llama2c_fuzz/) are valid models of every version and classifier kind.
+TEST(Llama2c, FuzzSeedsParse) {
+    const std::string dir = JENNY_SOURCE_DIR "/fuzz/llama2c_fuzz";
+    for (std::string name : {"tiny_v0_shared.bin", "tiny_v0_unshared.bin", "tiny_v1_shared.bin",
+                             "tiny_v1_unshared.bin"}) {
+        auto m = Llama2cFile::open(dir + "/" + name);
+        ASSERT_TRUE(m.ok()) << m.status().to_string();
+        EXPECT_EQ((*m)->config().version, name[6] - '0');
+        EXPECT_EQ((*m)->config().shared_classifier, name.find("unshared") == std::string::npos);
+        EXPECT_EQ((*m)->config().kv_dim(), 4);
+    }
+}
+
+}  // namespace
+}  // namespace jenny::checkpoint
