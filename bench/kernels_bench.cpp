@@ -46,8 +46,8 @@ void BM_Matmul(benchmark::State& state) {
     }
     state.SetLabel(std::string(jenny::tensor::dtype_name(dtype)));
     const double iters = static_cast<double>(state.iterations());
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * N * M * K * iters * 1e-9,
-                                                   benchmark::Counter::kIsRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * N * M * K * iters * 1e-9, benchmark::Counter::kIsRate);
     state.counters["wGB/s"] = benchmark::Counter(static_cast<double>(w.nbytes()) * iters * 1e-9,
                                                  benchmark::Counter::kIsRate);
 }
