@@ -6,7 +6,7 @@ Each model is written to DIR/<name>/ (DIR defaults to tests/fixtures/model/tiny)
   config.json, generation_config.json, model.safetensors   as transformers' save_pretrained
                                                            writes them (internlm2: by hand)
   prompts.json   {"prompts": [[token id, ...], ...], "shapes": [[T, V], ...], "offsets": [...],
-                  "reference", "notes", "f64_max_abs_diff", ...}
+                  "reference", "weights_dtype", "f64_max_abs_diff", ...}
   logits.bin     float32 little-endian, the (T, V) row-major logits of every position of
                  prompt 0, then prompt 1, ...; offsets[i] is prompt i's first float
 Each prompt is a separate batch of one sequence starting at position 0 (no padding, no BOS
@@ -28,6 +28,9 @@ Models (hidden 64, 2 layers, 4 query heads of 16, random weights, seed fixed):
                 heads, rope_theta 1e6, untied, rms_norm_eps 1e-5; its logits come from a
                 LlamaForCausalLM holding the unpacked weights (see internlm2_to_llama)
 
+Stored weights: llama3 float32; qwen2, mistral and internlm2 bfloat16 (as those models ship,
+and to keep each safetensors under ~230 KB); in every case the logits are computed in float32
+from the stored weights, so a float32 implementation reading them can compare tightly.
 Weights come from numpy's PCG64 (stable across versions), not torch's generator, so --check
 can regenerate them bit for bit. Norm weights are 1 + noise and every init std is large
 (0.1-0.5) so that logits are far from flat and layout mistakes show.
@@ -262,7 +265,8 @@ def save_internlm2(model, spec, out_dir, dtype):
         "num_attention_heads": spec["heads"], "num_hidden_layers": spec["layers"],
         "num_key_value_heads": spec["kv_heads"], "rms_norm_eps": spec["eps"],
         "rope_scaling": None, "rope_theta": spec["theta"], "tie_word_embeddings": False,
-        "torch_dtype": str(dtype).replace("torch.", ""), "use_cache": True, "vocab_size": spec["vocab"],
+        "torch_dtype": str(dtype).replace("torch.", ""), "use_cache": True,
+        "vocab_size": spec["vocab"],
     }
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump(config, f, indent=2, sort_keys=True)
@@ -320,7 +324,8 @@ def internlm2_direct_logits(path, spec, ids):
         x = x + y @ t[p + "attention.wo.weight"].T
         hn = rms(x, t[p + "ffn_norm.weight"])
         gate = torch.nn.functional.silu(hn @ t[p + "feed_forward.w1.weight"].T)
-        x = x + (gate * (hn @ t[p + "feed_forward.w3.weight"].T)) @ t[p + "feed_forward.w2.weight"].T
+        up = hn @ t[p + "feed_forward.w3.weight"].T
+        x = x + (gate * up) @ t[p + "feed_forward.w2.weight"].T
     return (rms(x, t["model.norm.weight"]) @ t["output.weight"].T).numpy()
 
 
