@@ -121,6 +121,14 @@ def build(model_path, greedy_path):
     return meta, np.concatenate(rows)
 
 
+def dump(meta):
+    """JSON with one prompt per line."""
+    head = {k: v for k, v in meta.items() if k != "prompts"}
+    lines = [json.dumps(p) for p in meta["prompts"]]
+    return json.dumps(head, indent=1)[:-2] + ',\n "prompts": [\n  ' + ",\n  ".join(lines) + \
+        "\n ]\n}\n"
+
+
 def report(meta):
     for p in meta["prompts"]:
         agree = "agrees" if p["argmax"] == p["llama_cpp_first_token"] else "DIFFERS"
@@ -146,8 +154,7 @@ def main():
     if args.out:
         flat.tofile(args.out + ".bin")
         with open(args.out + ".json", "w", encoding="utf-8") as f:
-            json.dump(meta, f, indent=1)
-            f.write("\n")
+            f.write(dump(meta))
         print(f"smollm2_transformers_logits: {len(meta['prompts'])} x {meta['vocab_size']} "
               f"logits -> {args.out}.bin")
         return
