@@ -59,6 +59,24 @@ base::Result<LoadedModel> load_model(const std::string& path, const LoadOptions&
     if (!loaded.ok()) return loaded.status();
     LoadedModel m = std::move(loaded).value();
 
+    if (options.dequantize) {
+        LlamaWeights w = m.model->weights();
+        auto widen = [](tensor::Tensor& t) {
+            if (t.defined() && t.dtype() != tensor::DType::kF32) t = t.to_f32();
+        };
+        const bool tied = w.output.data() == w.tok_embeddings.data();
+        widen(w.tok_embeddings);
+        w.output = tied ? w.tok_embeddings : w.output;
+        widen(w.output);
+        for (auto& l : w.layers) {
+            for (tensor::Tensor* t :
+                 {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) {
+                widen(*t);
+            }
+        }
+        JENNY_ASSIGN_OR_RETURN(
+            m.model, LlamaModel::create(m.model->config(), std::move(w), options.n_threads));
+    }
     if (m.tokenizer) {
         const auto& sp = m.tokenizer->special();
         for (auto id : {sp.eos, sp.eot}) {

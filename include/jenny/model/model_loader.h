@@ -27,6 +27,9 @@ struct LoadOptions {
     int n_threads = 0;           // <= 0: default thread count
     std::string tokenizer_path;  // overrides the tokenizer found beside the model
     bool load_tokenizer = true;  // false: weights only (LoadedModel::tokenizer stays null)
+    // Widen every weight to f32 at load (an fp32 reference run of a quantised file, as
+    // transformers does with gguf_file=); costs 4 bytes per parameter.
+    bool dequantize = false;
 };
 
 struct LoadedModel {
