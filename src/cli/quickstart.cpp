@@ -7,12 +7,15 @@
 #include "jenny/base/paths.h"
 #include "jenny/base/system_report.h"
 #include "jenny/checkpoint/gguf.h"
+#include "jenny/model/generate_command.h"
 #include "jenny/tokenizer/bpe_trainer.h"
 #include "jenny/tokenizer/chat_template.h"
 #include "jenny/tokenizer/tokenizer.h"
 
 namespace jenny::cli {
 namespace {
+
+constexpr const char* kQuickstartQuestion = "Name three colors.";
 
 struct QuickstartConfig {
     std::string workdir = "quickstart-out";
@@ -92,9 +95,21 @@ int run(const QuickstartConfig& config) {
                 (*tok)->vocab_size(), prompt->c_str(), prompt_ids->size(),
                 ids_text(*prompt_ids, 40).c_str());
 
+    std::printf("\n== 4. chat with SmolLM2-135M-Instruct (greedy, streamed)\nuser: %s\nassistant: ",
+                kQuickstartQuestion);
+    std::fflush(stdout);
+    model::GenerateConfig chat;
+    chat.model = *model;
+    chat.prompt = kQuickstartQuestion;
+    chat.chat = true;
+    chat.sampling.temperature = 0;
+    chat.sampling.max_tokens = 64;
+    base::Status said = model::run_generate(chat, stdout, stdout, env);
+    if (!said.ok()) return fail("generating", said);
+
     std::printf(
-        "\n== 4. still to come in this build: clean a corpus into shards, pretrain a tiny model, "
-        "evaluate it, serve it, and chat with SmolLM2\n");
+        "\n== 5. still to come in this build: clean a corpus into shards, pretrain a tiny model, "
+        "evaluate it, serve it\n");
     return kExitOk;
 }
 
