@@ -50,7 +50,10 @@ function(jenny_test name)
     JENNY_SHARED_DATA="${PROJECT_SOURCE_DIR}/../shared/data"
     JENNY_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     JENNY_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+  # Test names carry the executable name (tensor_quant_test.Quant.Q4_0), so ctest -R <subsystem>
+  # selects a subsystem.
+  gtest_discover_tests(${name} TEST_PREFIX "${name}." PROPERTIES LABELS "${ARG_LABELS}"
+                       DISCOVERY_TIMEOUT 60)
 endfunction()
 
 # jenny_glob_subsystem(NAME DEPS ... [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])
