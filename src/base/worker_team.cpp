@@ -17,6 +17,8 @@ namespace {
 // About 50-100 us of spinning before a worker sleeps: long enough to span the gap between two
 // kernels of one forward pass, short enough not to burn a core when generation pauses.
 constexpr int kSpinIterations = 20000;
+// The caller's wait for the workers of one region.
+constexpr int kWaitSpinIterations = 4000;
 }  // namespace
 
 WorkerTeam::WorkerTeam(int n_threads) {
@@ -47,7 +49,7 @@ void WorkerTeam::worker_loop(int thread) {
         seen = gen;
         if (stopping_.load(std::memory_order_acquire)) return;
         (*fn_)(thread, n_threads_);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
+        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
     }
 }
 
@@ -61,12 +63,17 @@ void WorkerTeam::run(const std::function<void(int, int)>& fn) {
     generation_.fetch_add(1, std::memory_order_acq_rel);
     generation_.notify_all();
     fn(0, n_threads_);
-    for (int i = 0; pending_.load(std::memory_order_acquire) != 0; ++i) {
-        if (i < kSpinIterations) {
-            JENNY_CPU_RELAX();
-        } else {
-            std::this_thread::yield();
-        }
+    // Spin briefly (the workers usually finish together with us), then sleep until the last
+    // one wakes us: on an oversubscribed machine a descheduled worker must not cost us a
+    // spinning core.
+    int p = pending_.load(std::memory_order_acquire);
+    for (int i = 0; p != 0 && i < kWaitSpinIterations; ++i) {
+        JENNY_CPU_RELAX();
+        p = pending_.load(std::memory_order_acquire);
+    }
+    while (p != 0) {
+        pending_.wait(p, std::memory_order_acquire);
+        p = pending_.load(std::memory_order_acquire);
     }
     fn_ = nullptr;
 }

@@ -70,6 +70,12 @@ base::Status run_generate(const GenerateConfig& config, std::FILE* out, std::FIL
     if (config.stats) {
         const double pp = r.prompt_seconds > 0 ? r.n_prompt / r.prompt_seconds : 0;
         const double tg = r.decode_seconds > 0 ? r.tokens.size() / r.decode_seconds : 0;
+        constexpr double kMiB = 1024.0 * 1024.0;
+        std::fprintf(
+            err,
+            "jenny generate: memory: weights %.1f MiB, KV cache %.1f MiB (%s), scratch %.1f MiB\n",
+            r.weight_bytes / kMiB, r.kv_bytes / kMiB, config.kv_dtype.c_str(),
+            r.scratch_bytes / kMiB);
         std::fprintf(err,
                      "jenny generate: prompt %d tokens in %.3f s (%.1f tok/s), generated %zu "
                      "tokens in %.3f s (%.1f tok/s), finish: %s\n",

@@ -41,9 +41,16 @@ base::Result<GenerateResult> generate(LoadedModel& m, std::span<const int32_t> p
 
     GenerateResult r;
     r.n_prompt = n_prompt;
+    r.weight_bytes = model.weights().bytes();
+    r.kv_bytes = kv->bytes_total();
+    r.scratch_bytes = model.scratch_bytes(std::min(o.prefill_chunk, n_prompt), 1);
     Sampler sampler(o.sampling, c.vocab_size);
     StopMatcher stops(o.sampling.stop);
     tokenizer::StreamDecoder decoder(*m.tokenizer, o.skip_special);
+    // The generated text continues the prompt's: decode the prompt first (and drop it), so a
+    // SentencePiece "▁a" after "Once upon" keeps its space, as it does in decode(prompt + out).
+    for (int32_t t : prompt) decoder.push(t);
+    decoder.flush();
     std::vector<int32_t> history(prompt.begin(), prompt.end());
     std::vector<float> logits(c.vocab_size);
     Batch batch;

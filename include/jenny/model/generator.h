@@ -41,6 +41,9 @@ struct GenerateResult {
                                         // "context" (the model's window is full), "cancelled"
     int n_prompt = 0;
     double prompt_seconds = 0, decode_seconds = 0;
+    // The memory budget, fixed before the first token: weights (mapped or owned), the KV
+    // cache (every block allocated up front) and the forward pass's scratch arena.
+    size_t weight_bytes = 0, kv_bytes = 0, scratch_bytes = 0;
 };
 
 // Errors: kInvalidArgument for an empty prompt, ids outside the vocabulary, sampling

@@ -180,7 +180,10 @@ void attention_forward(float* out, const float* q, const KvBlocks* kv, int64_t N
             attend_head(out + (n * H + h) * D, q + (n * H + h) * D, c, h / group, Hkv, D, scale);
         }
     };
-    if (team) {
+    // Tiny problems (a few thousand multiply-adds) run on the calling thread.
+    int64_t positions = 0;
+    for (int64_t n = 0; n < N; ++n) positions += kv[n].end - kv[n].begin;
+    if (team && positions * H * D >= (1 << 15)) {
         team->parallel_for(N * H, work);
     } else {
         work(0, N * H);

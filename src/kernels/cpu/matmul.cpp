@@ -36,6 +36,8 @@ uint8_t* scratch(size_t bytes) {
     return buf.get();
 }
 
+constexpr int64_t kMinParallelMacs = 1 << 16;
+
 size_t align64(size_t n) { return (n + 63) & ~size_t{63}; }
 
 // OpenBLAS runs single-threaded: our team already owns the cores.
@@ -104,6 +106,8 @@ void matmul_forward(float* out, const float* x, const tensor::Tensor& w, const f
                 w.shape().str());
     const int64_t M = w.rows(), K = w.cols();
     if (N <= 0 || M <= 0) return;
+    // Below ~64k multiply-adds (a few microseconds) waking the team costs more than it saves.
+    if (N * M * K < kMinParallelMacs) team = nullptr;
     const DType dt = w.dtype();
     switch (dt) {
         case DType::kF32:
