@@ -16,4 +16,8 @@ if [[ -x "$build/bench/tokenizer_bench" ]]; then
   echo "== tokenizer (jenny vs Hugging Face tokenizers)"
   .venv/bin/python bench/tokenizer.py "$build"
 fi
+if [[ -x "$build/bin/jenny" ]]; then
+  echo "== generate (jenny bench generate vs llama.cpp; add --big to bench/generate.py for 1B rows)"
+  .venv/bin/python bench/generate.py "$build"
+fi
 echo "results in $out/"

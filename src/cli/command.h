@@ -67,5 +67,8 @@ Command register_tokenize(CLI::App& root);
 Command register_detokenize(CLI::App& root);
 Command register_chat_template(CLI::App& root);
 Command register_generate(CLI::App& root);
+Command register_inspect(CLI::App& root);
+Command register_perplexity(CLI::App& root);
+Command register_bench(CLI::App& root);
 
 }  // namespace jenny::cli

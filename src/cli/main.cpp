@@ -83,6 +83,9 @@ int main(int argc, char** argv) {
     commands.push_back(jenny::cli::register_detokenize(root));
     commands.push_back(jenny::cli::register_chat_template(root));
     commands.push_back(jenny::cli::register_generate(root));
+    commands.push_back(jenny::cli::register_inspect(root));
+    commands.push_back(jenny::cli::register_perplexity(root));
+    commands.push_back(jenny::cli::register_bench(root));
 
     try {
         root.parse(argc, argv);
