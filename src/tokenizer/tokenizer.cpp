@@ -35,15 +35,19 @@ base::Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string& path
             ".model, .gguf or llama2.c tokenizer.bin)",
             path));
     }
-    // A directory: tokenizer.json, else tokenizer.model.
+    // A directory: tokenizer.json, else tokenizer.model, else the forms jenny convert writes
+    // for GGUF and llama2.c sources (tokenizer.gguf, tokenizer.bin).
     if (env->list_dir(path).ok()) {
         std::string json_path = path + "/tokenizer.json";
         if (env->file_exists(json_path))
             return load_hf_json_file(json_path, env, /*with_config=*/true);
-        std::string model_path = path + "/tokenizer.model";
-        if (env->file_exists(model_path)) return load(model_path, env);
-        return base::Status::not_found(fmt::format(
-            "tokenizer {}: the directory has neither tokenizer.json nor tokenizer.model", path));
+        for (const char* name : {"/tokenizer.model", "/tokenizer.gguf", "/tokenizer.bin"}) {
+            if (env->file_exists(path + name)) return load(path + name, env);
+        }
+        return base::Status::not_found(
+            fmt::format("tokenizer {}: the directory has no tokenizer.json, tokenizer.model, "
+                        "tokenizer.gguf or tokenizer.bin",
+                        path));
     }
     if (ends_with(path, ".json")) return load_hf_json_file(path, env, /*with_config=*/false);
     if (ends_with(path, ".model")) return load_sentencepiece_model(path, env);
