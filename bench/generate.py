@@ -11,8 +11,9 @@ llama.cpp, jenny, llama.cpp, ... for --rounds rounds), with the same threads:
           of one token; llama.cpp: 64 Llama.eval calls of one token)
 
 Each subprocess warms up once and then times --reps repetitions; a row's tok/s is the median
-of every timed repetition over all rounds. Peak RSS is each subprocess's own maximum
-(os.wait4). The llama.cpp worker is a Python process: its RSS includes the interpreter, numpy
+of every timed repetition over all rounds. Peak RSS is each subprocess's own VmHWM
+(/proc/self/status; not os.wait4's ru_maxrss, which Linux carries across exec from this
+driver). The llama.cpp worker is a Python process: its RSS includes the interpreter, numpy
 and llama_cpp (reported separately as python_baseline_rss, measured in the worker before the
 model loads). KV caches are f16 on both sides; llama.cpp's flash attention is off (the
 llama-cpp-python default).
@@ -54,10 +55,22 @@ TG_PROMPT = 8
 
 # ---------------------------------------------------------------- llama.cpp worker (subprocess)
 
+def vm_hwm():
+    """This process image's peak RSS in bytes (VmHWM). getrusage's ru_maxrss is no use here: it
+    survives exec, so a child would report the peak of the driver that forked it."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def llama_worker(args):
-    baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     import llama_cpp
-    baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    baseline_rss = vm_hwm()
     n_ctx = max(args.pp, TG_PROMPT + args.tg) + 16
     t0 = time.perf_counter()
     llm = llama_cpp.Llama(model_path=args.llama_worker, n_ctx=n_ctx, n_batch=max(args.pp, 1),
@@ -101,7 +114,7 @@ def llama_worker(args):
     print(json.dumps({"engine": "llama.cpp", "llama_cpp_python": llama_cpp.__version__,
                       "model": args.llama_worker, "threads": args.threads, "tests": tests,
                       "load_seconds": load_seconds, "python_baseline_rss": baseline_rss,
-                      "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                      "peak_rss_bytes": vm_hwm()}))
 
 
 # ---------------------------------------------------------------- model files
@@ -297,7 +310,9 @@ def model_rows(args, jenny, models_dir):
 # ---------------------------------------------------------------- running
 
 def run_measured(argv):
-    """Runs argv; returns (stdout, stderr, returncode, peak RSS bytes of that child alone)."""
+    """Runs argv; returns (stdout, stderr, returncode, the child's ru_maxrss in bytes). Linux
+    keeps ru_maxrss across exec, so it is at least this driver's own RSS at the fork: the
+    engines report their own VmHWM, which is what the table shows."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         p = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         _, status, ru = os.wait4(p.pid, 0)
@@ -365,7 +380,7 @@ def main():
                 if secs:
                     rates = [n / s for s in secs]
                     e[test] = {"tok_s": statistics.median(rates), "tok_s_all": rates}
-            e["peak_rss_bytes"] = max(r["wait4_peak_rss_bytes"] for r in rs)
+            e["peak_rss_bytes"] = max(r["peak_rss_bytes"] for r in rs)
             if engine == "llama.cpp":
                 e["python_baseline_rss"] = rs[0]["python_baseline_rss"]
             else:

@@ -8,7 +8,7 @@
 //
 // One untimed warm-up run of each test comes first (it also grows the model's scratch arena
 // to its final size); then `reps` timed runs, reported with their median. Peak RSS is the
-// process's getrusage maximum at the end (weights are memory-mapped: pages of the model that
+// process's VmHWM at the end (weights are memory-mapped: pages of the model that
 // were touched count).
 //
 //   BenchGenerateConfig c; c.model = "m.gguf"; c.pp = 512; c.tg = 64; c.threads = 2;
@@ -81,7 +81,8 @@ base::Result<BenchGenerateResult> bench_generate(LoadedModel& model,
 base::Status run_bench_generate(const BenchGenerateConfig& config, std::FILE* out, std::FILE* err,
                                 base::Env* env = base::Env::Default());
 
-// The process's peak resident set size in bytes (getrusage), 0 when unknown.
+// The process's peak resident set size in bytes (/proc/self/status VmHWM, else getrusage),
+// 0 when unknown.
 uint64_t peak_rss_bytes();
 
 }  // namespace jenny::model
