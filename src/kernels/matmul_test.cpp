@@ -154,10 +154,11 @@ void check_case(const Case& c, base::WorkerTeam* team2, base::WorkerTeam* team3)
             double abs_sum = std::fabs(bias[static_cast<size_t>(m)]), quant_err = 0.0;
             const int64_t block = is_qk(c.dtype) ? 256 : 32;
             for (int64_t k0 = 0; k0 < c.K; k0 += block) {
+                // f32 / f16 / bf16 cases have K that is not a whole number of blocks.
+                const int64_t k1 = std::min(c.K, k0 + block);
                 float amax = 0.0f;
-                for (int64_t k = k0; k < k0 + block; ++k)
-                    amax = std::max(amax, std::fabs(x[n * c.K + k]));
-                for (int64_t k = k0; k < k0 + block; ++k) {
+                for (int64_t k = k0; k < k1; ++k) amax = std::max(amax, std::fabs(x[n * c.K + k]));
+                for (int64_t k = k0; k < k1; ++k) {
                     const double wk = std::fabs(wf[m * c.K + k]);
                     abs_sum += wk * std::fabs(x[n * c.K + k]);
                     quant_err += wk * 0.6 * amax / 127.0;
