@@ -34,9 +34,27 @@ struct KvBlocks {
 void attention_forward(float* out, const float* q, const KvBlocks* kv, int64_t N, int H, int Hkv,
                        int D, float scale, base::WorkerTeam* team);
 
+// ---- Training: causal GQA attention over B contiguous sequences of T tokens ----
+// q: (B, T, H, D) already rotated; k, v: (B, T, Hkv, D); out: (B, T, H, D);
+// probs: (B, H, T, T) saved softmax rows (entries j > t are 0), kept for backward.
+// Query head h reads kv head h / (H / Hkv). Softmax in f32 (reference:: in double).
+void causal_attention_forward(float* out, float* probs, const float* q, const float* k,
+                              const float* v, int B, int T, int H, int Hkv, int D, float scale,
+                              base::WorkerTeam* team);
+// dq (B, T, H, D), dk, dv (B, T, Hkv, D): assigned. dout: (B, T, H, D).
+void causal_attention_backward(float* dq, float* dk, float* dv, const float* dout,
+                               const float* probs, const float* q, const float* k,
+                               const float* v, int B, int T, int H, int Hkv, int D, float scale,
+                               base::WorkerTeam* team);
+
 namespace reference {
 void attention_forward(float* out, const float* q, const KvBlocks* kv, int64_t N, int H, int Hkv,
                        int D, float scale);
+void causal_attention_forward(float* out, float* probs, const float* q, const float* k,
+                              const float* v, int B, int T, int H, int Hkv, int D, float scale);
+void causal_attention_backward(float* dq, float* dk, float* dv, const float* dout,
+                               const float* probs, const float* q, const float* k,
+                               const float* v, int B, int T, int H, int Hkv, int D, float scale);
 }  // namespace reference
 
 }  // namespace jenny::kernels

@@ -22,9 +22,17 @@ namespace jenny::kernels {
 void matmul_forward(float* out, const float* x, const tensor::Tensor& w, const float* bias,
                     int64_t N, base::WorkerTeam* team);
 
+// Backward for f32 weights w (M, K) (training): dx (N, K) = dout (N, M) · w (assigned);
+// dw (M, K) += doutᵀ · x; dbias (M) += column sums of dout. Any of dx, dw, dbias may be
+// nullptr (not wanted). x: (N, K), the forward input.
+void matmul_backward(float* dx, float* dw, float* dbias, const float* dout, const float* x,
+                     const float* w, int64_t N, int64_t K, int64_t M, base::WorkerTeam* team);
+
 namespace reference {
 void matmul_forward(float* out, const float* x, const tensor::Tensor& w, const float* bias,
                     int64_t N);
+void matmul_backward(float* dx, float* dw, float* dbias, const float* dout, const float* x,
+                     const float* w, int64_t N, int64_t K, int64_t M);
 }  // namespace reference
 
 }  // namespace jenny::kernels

@@ -10,9 +10,16 @@ namespace jenny::kernels {
 void rmsnorm_forward(float* out, const float* x, const float* weight, int64_t N, int64_t C,
                      float eps);
 
+// Backward: dx (N, C) = d out / d x (assigned; may alias dout); dweight (C) += ...;
+// x is the forward input; dout (N, C).
+void rmsnorm_backward(float* dx, float* dweight, const float* dout, const float* x,
+                      const float* weight, int64_t N, int64_t C, float eps);
+
 namespace reference {
 void rmsnorm_forward(float* out, const float* x, const float* weight, int64_t N, int64_t C,
                      float eps);
+void rmsnorm_backward(float* dx, float* dweight, const float* dout, const float* x,
+                      const float* weight, int64_t N, int64_t C, float eps);
 }  // namespace reference
 
 }  // namespace jenny::kernels

@@ -31,9 +31,16 @@ std::vector<float> rope_inv_freq(int D, double theta, const RopeScaling& scaling
 void rope_forward(float* x, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
                   RopeStyle style);
 
+// Backward: the rotation is orthogonal, so the gradient of the input is dout rotated by the
+// opposite angles; done in place on dx (N, H, D) (holding dout on entry).
+void rope_backward(float* dx, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
+                   RopeStyle style);
+
 namespace reference {
 void rope_forward(float* x, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
                   RopeStyle style);
+void rope_backward(float* dx, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
+                   RopeStyle style);
 }  // namespace reference
 
 }  // namespace jenny::kernels
