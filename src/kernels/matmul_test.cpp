@@ -11,6 +11,11 @@
 //   dense  — f32 / f16 / bf16 weights against the reference: |err| <= 2e-5 S.
 // Threads: 1, 2 and 3 members give bit-identical outputs (except through OpenBLAS, where each
 // team size must meet the dense bound).
+//
+// matmul_backward (f32, OpenBLAS) against reference::matmul_backward (double): every output
+// is a sum of products, so |err| <= 2e-5 S with S the same sum of absolute products (computed
+// by the reference on |dout|, |x|, |w|) plus, for the accumulated dw / dbias, 2e-7 |initial|.
+// Finite differences (gradcheck.h) on x, w and bias of L = Σ out · g.
 #include "jenny/kernels/matmul.h"
 
 #include <gtest/gtest.h>
@@ -21,6 +26,7 @@
 
 #include "jenny/base/worker_team.h"
 #include "jenny/tensor/quant.h"
+#include "kernels/gradcheck.h"
 
 namespace jenny::kernels {
 namespace {
@@ -259,6 +265,95 @@ TEST(KernelsMatmul, LargeMagnitudesAndZeros) {
                 EXPECT_NEAR(out[i], ref[i], 1e-4 * abs_sum + 1e-6) << dtype_name(t) << " " << i;
             }
         }
+    }
+}
+
+std::vector<float> abs_of(const std::vector<float>& v) {
+    std::vector<float> a(v.size());
+    for (size_t i = 0; i < v.size(); ++i) a[i] = std::fabs(v[i]);
+    return a;
+}
+
+TEST(KernelsMatmulBackward, MatchesReference) {
+    base::WorkerTeam team2(2), team3(3);
+    std::mt19937 rng(21);
+    for (int64_t N : {1, 3, 17, 64}) {
+        for (int64_t K : {7, 33, 64}) {
+            for (int64_t M : {1, 7, 33, 64}) {
+                SCOPED_TRACE(testing::Message() << "N=" << N << " K=" << K << " M=" << M);
+                const auto x = gradcheck::random_vector(N * K, rng);
+                const auto w = gradcheck::random_vector(M * K, rng);
+                const auto dout = gradcheck::random_vector(N * M, rng);
+                const auto dw0 = gradcheck::random_vector(M * K, rng);
+                const auto db0 = gradcheck::random_vector(M, rng);
+                std::vector<float> rdx(x.size()), rdw = dw0, rdb = db0;
+                reference::matmul_backward(rdx.data(), rdw.data(), rdb.data(), dout.data(),
+                                           x.data(), w.data(), N, K, M);
+                // S: the sums of |products| each output's rounding error scales with.
+                std::vector<float> sdx(x.size()), sdw(w.size(), 0.0f), sdb(db0.size(), 0.0f);
+                reference::matmul_backward(sdx.data(), sdw.data(), sdb.data(), abs_of(dout).data(),
+                                           abs_of(x).data(), abs_of(w).data(), N, K, M);
+                for (base::WorkerTeam* team :
+                     {static_cast<base::WorkerTeam*>(nullptr), &team2, &team3}) {
+                    std::vector<float> dx(x.size(), 1e30f), dw = dw0, db = db0;
+                    matmul_backward(dx.data(), dw.data(), db.data(), dout.data(), x.data(),
+                                    w.data(), N, K, M, team);
+                    for (size_t i = 0; i < dx.size(); ++i)
+                        ASSERT_NEAR(dx[i], rdx[i], 2e-5 * sdx[i] + 1e-30) << "dx " << i;
+                    for (size_t i = 0; i < dw.size(); ++i) {
+                        ASSERT_NEAR(dw[i], rdw[i], 2e-5 * sdw[i] + 2e-7 * std::fabs(dw0[i]))
+                            << "dw " << i;
+                    }
+                    for (size_t i = 0; i < db.size(); ++i) {
+                        ASSERT_NEAR(db[i], rdb[i], 2e-5 * sdb[i] + 2e-7 * std::fabs(db0[i]))
+                            << "dbias " << i;
+                    }
+                    // Each output alone (the others nullptr) is the same computation.
+                    std::vector<float> dx1(x.size()), dw1 = dw0, db1 = db0;
+                    matmul_backward(dx1.data(), nullptr, nullptr, dout.data(), x.data(), w.data(),
+                                    N, K, M, team);
+                    matmul_backward(nullptr, dw1.data(), nullptr, dout.data(), x.data(), w.data(),
+                                    N, K, M, team);
+                    matmul_backward(nullptr, nullptr, db1.data(), dout.data(), x.data(), w.data(),
+                                    N, K, M, team);
+                    EXPECT_EQ(dx1, dx);
+                    EXPECT_EQ(dw1, dw);
+                    EXPECT_EQ(db1, db);
+                }
+            }
+        }
+    }
+}
+
+TEST(KernelsMatmulBackward, FiniteDifferences) {
+    std::mt19937 rng(22);
+    const int64_t N = 5, K = 13, M = 7;
+    auto x = gradcheck::random_vector(N * K, rng);
+    auto bias = gradcheck::random_vector(M, rng);
+    const auto g = gradcheck::random_vector(N * M, rng);
+    Tensor wt = Tensor::empty(DType::kF32, {M, K});
+    float* w = wt.mutable_data_as<float>();
+    const auto w0 = gradcheck::random_vector(M * K, rng);
+    std::copy(w0.begin(), w0.end(), w);
+    auto loss = [&] {
+        std::vector<float> out(static_cast<size_t>(N * M));
+        reference::matmul_forward(out.data(), x.data(), wt, bias.data(), N);
+        return gradcheck::dot(out, g);
+    };
+    base::WorkerTeam team2(2);
+    for (bool ref : {true, false}) {
+        SCOPED_TRACE(ref ? "reference" : "cpu");
+        std::vector<float> dx(x.size()), dw(w0.size(), 0.0f), db(bias.size(), 0.0f);
+        if (ref) {
+            reference::matmul_backward(dx.data(), dw.data(), db.data(), g.data(), x.data(), w, N, K,
+                                       M);
+        } else {
+            matmul_backward(dx.data(), dw.data(), db.data(), g.data(), x.data(), w, N, K, M,
+                            &team2);
+        }
+        gradcheck::check("dx", x.data(), dx.data(), N * K, loss, rng);
+        gradcheck::check("dw", w, dw.data(), M * K, loss, rng);
+        gradcheck::check("dbias", bias.data(), db.data(), M, loss, rng);
     }
 }
 

@@ -30,6 +30,13 @@ CrossEntropyStats lm_head_cross_entropy(float* dx, float* dw, const float* x, co
                                         float grad_scale, int64_t chunk_tokens,
                                         base::WorkerTeam* team);
 
+// Bytes of scratch lm_head_cross_entropy holds for a call with these sizes (an upper bound when
+// N < chunk_tokens): the calling thread's logits buffer of chunk_tokens × V floats plus the
+// per-row losses, grown on demand and kept for that thread's later calls; team members use
+// none. n_threads is accepted for callers that size memory per team; the result does not
+// depend on it. Calls on different threads are independent (each has its own scratch).
+int64_t lm_head_cross_entropy_scratch_bytes(int64_t chunk_tokens, int64_t V, int n_threads);
+
 namespace reference {
 // Materialises the logits of every token (the oracle; fine for test sizes).
 CrossEntropyStats lm_head_cross_entropy(float* dx, float* dw, const float* x, const float* w,

@@ -5,13 +5,13 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <mutex>
 #include <vector>
 
 #include "jenny/base/check.h"
 #include "jenny/kernels/activation.h"
 #include "jenny/tensor/arena.h"
 #include "jenny/tensor/quant.h"
+#include "kernels/cpu/blas.h"
 #include "kernels/cpu/matmul_internal.h"
 
 namespace jenny::kernels {
@@ -39,12 +39,6 @@ uint8_t* scratch(size_t bytes) {
 constexpr int64_t kMinParallelMacs = 1 << 16;
 
 size_t align64(size_t n) { return (n + 63) & ~size_t{63}; }
-
-// OpenBLAS runs single-threaded: our team already owns the cores.
-void blas_single_thread() {
-    static std::once_flag once;
-    std::call_once(once, [] { openblas_set_num_threads(1); });
-}
 
 // fn(m0, m1) on each member over an even split of [0, M) in multiples of `grain` rows.
 template <typename Fn>
@@ -114,7 +108,7 @@ void matmul_forward(float* out, const float* x, const tensor::Tensor& w, const f
         case DType::kF16:
         case DType::kBF16:
             if (N >= kBlasMinN) {
-                blas_single_thread();
+                cpu::blas_single_thread();
                 split_rows(team, M, 16, [&](int64_t m0, int64_t m1) {
                     if (dt == DType::kF32) {
                         sgemm_rows(out, x, w.data_as<float>(), N, M, K, m0, m1);
@@ -170,6 +164,45 @@ void matmul_forward(float* out, const float* x, const tensor::Tensor& w, const f
     }
     if (bias) {
         for (int64_t n = 0; n < N; ++n) add_forward(out + n * M, out + n * M, bias, M);
+    }
+}
+
+// dx over token rows and dw / dbias over weight rows, both in one team region: each member
+// takes 1/n of either product, so the shares balance whatever N and M are.
+void matmul_backward(float* dx, float* dw, float* dbias, const float* dout, const float* x,
+                     const float* w, int64_t N, int64_t K, int64_t M, base::WorkerTeam* team) {
+    if (N <= 0) return;
+    if (N * M * K < kMinParallelMacs) team = nullptr;
+    cpu::blas_single_thread();
+    auto body = [&](int t, int nt) {
+        if (dx) {
+            const int64_t n0 = N * t / nt, n1 = N * (t + 1) / nt;
+            // dx (n1-n0, K) = dout (n1-n0, M) · w (M, K)
+            cpu::sgemm(false, false, n1 - n0, K, M, 1.0f, dout + n0 * M, M, w, K, 0.0f, dx + n0 * K,
+                       K);
+        }
+        if (dw || dbias) {
+            const int64_t groups = (M + 15) / 16;
+            const int64_t m0 = std::min(M, groups * t / nt * 16);
+            const int64_t m1 = std::min(M, groups * (t + 1) / nt * 16);
+            if (m0 >= m1) return;
+            // dw (m1-m0, K) += dout[:, m0:m1]ᵀ · x (N, K)
+            if (dw) {
+                cpu::sgemm(true, false, m1 - m0, K, N, 1.0f, dout + m0, M, x, K, 1.0f, dw + m0 * K,
+                           K);
+            }
+            if (dbias) {
+                for (int64_t n = 0; n < N; ++n) {
+                    const float* dn = dout + n * M;  // (M)
+                    for (int64_t m = m0; m < m1; ++m) dbias[m] += dn[m];
+                }
+            }
+        }
+    };
+    if (team && team->size() > 1) {
+        team->run(body);
+    } else {
+        body(0, 1);
     }
 }
 

@@ -25,4 +25,33 @@ void matmul_forward(float* out, const float* x, const tensor::Tensor& w, const f
     }
 }
 
+void matmul_backward(float* dx, float* dw, float* dbias, const float* dout, const float* x,
+                     const float* w, int64_t N, int64_t K, int64_t M) {
+    if (dx) {
+        for (int64_t n = 0; n < N; ++n) {
+            for (int64_t k = 0; k < K; ++k) {
+                double acc = 0.0;
+                for (int64_t m = 0; m < M; ++m)
+                    acc += static_cast<double>(dout[n * M + m]) * w[m * K + k];
+                dx[n * K + k] = static_cast<float>(acc);
+            }
+        }
+    }
+    for (int64_t m = 0; m < M; ++m) {
+        if (dw) {
+            for (int64_t k = 0; k < K; ++k) {
+                double acc = 0.0;
+                for (int64_t n = 0; n < N; ++n)
+                    acc += static_cast<double>(dout[n * M + m]) * x[n * K + k];
+                dw[m * K + k] = static_cast<float>(dw[m * K + k] + acc);
+            }
+        }
+        if (dbias) {
+            double acc = 0.0;
+            for (int64_t n = 0; n < N; ++n) acc += dout[n * M + m];
+            dbias[m] = static_cast<float>(dbias[m] + acc);
+        }
+    }
+}
+
 }  // namespace jenny::kernels::reference
