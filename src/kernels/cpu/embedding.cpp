@@ -33,4 +33,21 @@ void embedding_forward(float* out, const int32_t* ids, int64_t N, const tensor::
     }
 }
 
+void embedding_backward(float* dtable, const float* dout, const int32_t* ids, int64_t N,
+                        int64_t C) {
+    for (int64_t n = 0; n < N; ++n) {
+        JENNY_CHECK(ids[n] >= 0, "embedding: negative id {}", ids[n]);
+        float* row = dtable + static_cast<int64_t>(ids[n]) * C;  // (C)
+        const float* g = dout + n * C;                           // (C)
+        int64_t c = 0;
+#if defined(JENNY_KERNELS_AVX2)
+        for (; c + 8 <= C; c += 8) {
+            _mm256_storeu_ps(row + c,
+                             _mm256_add_ps(_mm256_loadu_ps(row + c), _mm256_loadu_ps(g + c)));
+        }
+#endif
+        for (; c < C; ++c) row[c] += g[c];
+    }
+}
+
 }  // namespace jenny::kernels

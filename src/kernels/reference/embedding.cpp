@@ -13,4 +13,12 @@ void embedding_forward(float* out, const int32_t* ids, int64_t N, const tensor::
     }
 }
 
+void embedding_backward(float* dtable, const float* dout, const int32_t* ids, int64_t N,
+                        int64_t C) {
+    for (int64_t n = 0; n < N; ++n) {
+        JENNY_CHECK(ids[n] >= 0, "embedding: negative id {}", ids[n]);
+        for (int64_t c = 0; c < C; ++c) dtable[ids[n] * C + c] += dout[n * C + c];
+    }
+}
+
 }  // namespace jenny::kernels::reference
