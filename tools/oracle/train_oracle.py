@@ -52,7 +52,7 @@ OPTIM = dict(kind="AdamW (torch.optim.AdamW, foreach=False, fused=False)", beta1
              decay="q/k/v/o_proj, gate/up/down_proj, lm_head (every 2-D weight but the "
                    "embedding)",
              no_decay="every RMSNorm weight and model.embed_tokens.weight")
-SCHEDULE = dict(kind="warmup_cosine", lr_max=1e-2, lr_min=1e-3, warmup_steps=3, total_steps=S)
+SCHEDULE = dict(kind="cosine", lr_max=1e-2, lr_min=1e-3, warmup_steps=3, total_steps=S)
 CLIP = dict(max_norm=1.0, eps=1e-6)
 REL_TOL = 1e-6                     # --check: regenerated vs committed
 
