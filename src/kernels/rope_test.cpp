@@ -4,7 +4,8 @@
 // Tolerances: inv_freq must equal transformers' float32 values to within 1 ulp (torch's pow
 // and libm's powf may round the last bit differently; everything after pow is mirrored op for
 // op). rope_forward: the fast path takes cos/sin in f32 of the same f32 angle the reference
-// uses in double, so |err| <= 2e-6 * (|x_a| + |x_b|).
+// uses in double, so |err| <= 2e-6 * (|x_a| + |x_b|). rope_backward: bounds above its test;
+// finite differences (gradcheck.h) of L = Σ out · g on x.
 #include "jenny/kernels/rope.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <vector>
+
+#include "kernels/gradcheck.h"
 
 namespace jenny::kernels {
 namespace {
@@ -106,6 +109,68 @@ TEST(KernelsRope, MatchesReference) {
             for (size_t i = 0; i < x.size(); ++i) {
                 ASSERT_NEAR(fast[i], ref[i], 2e-6 * (2.0 + 2.0 * std::fabs(x[i]))) << i;
             }
+        }
+    }
+}
+
+// rope_backward against the reference (same bound as the forward), and as the inverse of
+// rope_forward: forward then backward gives x back to |err| <= 4e-6 (|x_a| + |x_b|) (two
+// rotations with f32 cos/sin). Odd sizes, both pairings, a llama3-scaled inv_freq.
+TEST(KernelsRopeBackward, MatchesReferenceAndInvertsForward) {
+    std::mt19937 rng(2);
+    for (int D : {8, 16, 64}) {
+        for (int H : {1, 3}) {
+            for (int64_t N : {1, 5, 13}) {
+                for (RopeStyle style : {RopeStyle::kHalf, RopeStyle::kInterleaved}) {
+                    SCOPED_TRACE(testing::Message() << "D=" << D << " H=" << H << " N=" << N
+                                                    << " half=" << (style == RopeStyle::kHalf));
+                    RopeScaling llama3;
+                    llama3.kind = RopeScaling::Kind::kLlama3;
+                    llama3.factor = 8.0f;
+                    const std::vector<float> inv = rope_inv_freq(D, 500000.0, llama3);
+                    std::vector<int32_t> pos(static_cast<size_t>(N));
+                    for (int64_t n = 0; n < N; ++n) pos[n] = static_cast<int32_t>(n * 977 % 9000);
+                    const auto dout = gradcheck::random_vector(N * H * D, rng);
+                    std::vector<float> fast = dout, ref = dout;
+                    rope_backward(fast.data(), pos.data(), inv.data(), N, H, D, style);
+                    reference::rope_backward(ref.data(), pos.data(), inv.data(), N, H, D, style);
+                    for (size_t i = 0; i < ref.size(); ++i) {
+                        ASSERT_NEAR(fast[i], ref[i], 2e-6 * (2.0 + 2.0 * std::fabs(dout[i]))) << i;
+                    }
+                    std::vector<float> round = dout;
+                    rope_forward(round.data(), pos.data(), inv.data(), N, H, D, style);
+                    rope_backward(round.data(), pos.data(), inv.data(), N, H, D, style);
+                    for (size_t i = 0; i < ref.size(); ++i) {
+                        ASSERT_NEAR(round[i], dout[i], 4e-6 * (2.0 + 2.0 * std::fabs(dout[i])))
+                            << i;
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(KernelsRopeBackward, FiniteDifferences) {
+    std::mt19937 rng(3);
+    const int64_t N = 5;
+    const int H = 2, D = 8;
+    const std::vector<float> inv = rope_inv_freq(D, 10000.0, {});
+    const std::vector<int32_t> pos = {0, 3, 7, 100, 4000};
+    const auto g = gradcheck::random_vector(N * H * D, rng);
+    for (RopeStyle style : {RopeStyle::kHalf, RopeStyle::kInterleaved}) {
+        auto x = gradcheck::random_vector(N * H * D, rng);
+        auto loss = [&] {
+            std::vector<float> out = x;
+            reference::rope_forward(out.data(), pos.data(), inv.data(), N, H, D, style);
+            return gradcheck::dot(out, g);
+        };
+        for (bool ref : {true, false}) {
+            SCOPED_TRACE(testing::Message()
+                         << (ref ? "reference" : "cpu") << " half=" << (style == RopeStyle::kHalf));
+            std::vector<float> dx = g;
+            (ref ? reference::rope_backward : rope_backward)(dx.data(), pos.data(), inv.data(), N,
+                                                             H, D, style);
+            gradcheck::check("dx", x.data(), dx.data(), N * H * D, loss, rng, 12);
         }
     }
 }

@@ -53,8 +53,13 @@ std::vector<float> rope_inv_freq(int D, double theta, const RopeScaling& scaling
     return inv_freq;
 }
 
-void rope_forward(float* x, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
-                  RopeStyle style) {
+namespace {
+
+// Rotates every pair of x (N, H, D) by sign · pos * inv_freq[i]: sign 1 is the forward, -1
+// its transpose (the rotation is orthogonal). sin(-a) == -sin(a) exactly, so the backward
+// uses the forward's very cos/sin values.
+void rope_rotate(float* x, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
+                 RopeStyle style, float sign) {
     const int half = D / 2;
     JENNY_CHECK(half <= 512, "rope: head dim {} above 1024", D);
     float cos_t[512], sin_t[512];
@@ -64,7 +69,7 @@ void rope_forward(float* x, const int32_t* pos, const float* inv_freq, int64_t N
         for (int i = 0; i < half; ++i) {
             const float angle = p * inv_freq[i];
             cos_t[i] = std::cos(angle);
-            sin_t[i] = std::sin(angle);
+            sin_t[i] = sign * std::sin(angle);
         }
         for (int h = 0; h < H; ++h) {
             float* xh = x + (n * H + h) * D;  // (D)
@@ -83,6 +88,18 @@ void rope_forward(float* x, const int32_t* pos, const float* inv_freq, int64_t N
             }
         }
     }
+}
+
+}  // namespace
+
+void rope_forward(float* x, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
+                  RopeStyle style) {
+    rope_rotate(x, pos, inv_freq, N, H, D, style, 1.0f);
+}
+
+void rope_backward(float* dx, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
+                   RopeStyle style) {
+    rope_rotate(dx, pos, inv_freq, N, H, D, style, -1.0f);
 }
 
 }  // namespace jenny::kernels

@@ -4,10 +4,12 @@
 
 namespace jenny::kernels::reference {
 
+namespace {
+
 // The angle is pos * inv_freq rounded to f32, as the header (and transformers) define it; its
-// cos/sin and the rotation are in double.
-void rope_forward(float* x, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
-                  RopeStyle style) {
+// cos/sin and the rotation are in double. sign -1 rotates back (the backward).
+void rotate(float* x, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
+            RopeStyle style, double sign) {
     const int half = D / 2;
     for (int64_t n = 0; n < N; ++n) {
         for (int h = 0; h < H; ++h) {
@@ -15,7 +17,7 @@ void rope_forward(float* x, const int32_t* pos, const float* inv_freq, int64_t N
             for (int i = 0; i < half; ++i) {
                 const float angle = static_cast<float>(pos[n]) * inv_freq[i];
                 const double c = std::cos(static_cast<double>(angle));
-                const double s = std::sin(static_cast<double>(angle));
+                const double s = sign * std::sin(static_cast<double>(angle));
                 const int a = style == RopeStyle::kInterleaved ? 2 * i : i;
                 const int b = style == RopeStyle::kInterleaved ? 2 * i + 1 : i + half;
                 const double xa = xh[a], xb = xh[b];
@@ -24,6 +26,18 @@ void rope_forward(float* x, const int32_t* pos, const float* inv_freq, int64_t N
             }
         }
     }
+}
+
+}  // namespace
+
+void rope_forward(float* x, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
+                  RopeStyle style) {
+    rotate(x, pos, inv_freq, N, H, D, style, 1.0);
+}
+
+void rope_backward(float* dx, const int32_t* pos, const float* inv_freq, int64_t N, int H, int D,
+                   RopeStyle style) {
+    rotate(dx, pos, inv_freq, N, H, D, style, -1.0);
 }
 
 }  // namespace jenny::kernels::reference
