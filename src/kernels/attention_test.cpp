@@ -5,6 +5,8 @@
 // Tolerance: outputs are convex combinations of value rows (|v| <= ~4 here); the fast path
 // takes the softmax in f32 with a polynomial exp (<= 2 ulp) where the reference uses double,
 // so |err| <= 2e-5 * (1 + |ref|). Team sizes give bit-identical results.
+// causal_attention_forward / _backward (training, contiguous): bounds above their test;
+// finite differences (gradcheck.h) of L = Σ out · g on q, k and v.
 #include "jenny/kernels/attention.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@
 
 #include "jenny/base/worker_team.h"
 #include "jenny/tensor/quant.h"
+#include "kernels/gradcheck.h"
 
 namespace jenny::kernels {
 namespace {
@@ -152,6 +155,141 @@ TEST(KernelsAttention, LargeScoresDoNotOverflow) {
     for (int d = 0; d < D; ++d) {
         ASSERT_TRUE(std::isfinite(out[d]));
         EXPECT_NEAR(out[d], ref[d], 1e-4 * (1.0 + std::fabs(ref[d])));
+    }
+}
+
+// ---- Training attention: causal_attention_forward / _backward ----
+
+struct CausalCase {
+    int B, T, H, Hkv, D;
+};
+
+struct CausalData {
+    std::vector<float> q, k, v, dout;
+};
+
+CausalData causal_data(const CausalCase& c, std::mt19937& rng) {
+    const int64_t nq = int64_t{c.B} * c.T * c.H * c.D, nk = int64_t{c.B} * c.T * c.Hkv * c.D;
+    return {gradcheck::random_vector(nq, rng), gradcheck::random_vector(nk, rng),
+            gradcheck::random_vector(nk, rng), gradcheck::random_vector(nq, rng)};
+}
+
+// Against the reference (double): probs |err| <= 1e-5 and exactly 0 above the diagonal; out,
+// dq, dk, dv |err| <= 5e-5 (1 + |ref|) (f32 sgemm sums of <= T * H/Hkv O(1) terms and the
+// polynomial exp; O(1) inputs, scale 1/sqrt(D)). Both backward runs take the same probs.
+// Team sizes 1 / 2 / 3 are bit-identical (a task is one head or kv head whatever the split).
+TEST(KernelsCausalAttention, MatchesReference) {
+    base::WorkerTeam team2(2), team3(3);
+    std::mt19937 rng(31);
+    auto expect_near = [](const std::vector<float>& got, const std::vector<float>& want, double rel,
+                          const char* what) {
+        int bad = 0;
+        for (size_t i = 0; i < want.size() && bad < 5; ++i) {
+            if (!(std::fabs(got[i] - want[i]) <= rel * (1.0 + std::fabs(want[i])))) {
+                ADD_FAILURE() << what << "[" << i << "] got " << got[i] << " want " << want[i];
+                ++bad;
+            }
+        }
+    };
+    for (int B : {1, 2}) {
+        for (int T : {1, 5, 13, 70}) {
+            for (auto [H, Hkv] : {std::pair{1, 1}, std::pair{4, 2}, std::pair{6, 2}}) {
+                for (int D : {8, 16}) {
+                    const CausalCase c{B, T, H, Hkv, D};
+                    SCOPED_TRACE(testing::Message() << "B=" << B << " T=" << T << " H=" << H
+                                                    << " Hkv=" << Hkv << " D=" << D);
+                    const CausalData x = causal_data(c, rng);
+                    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+                    const size_t np = static_cast<size_t>(B) * H * T * T;
+                    std::vector<float> rout(x.q.size()), rprobs(np);
+                    reference::causal_attention_forward(rout.data(), rprobs.data(), x.q.data(),
+                                                        x.k.data(), x.v.data(), B, T, H, Hkv, D,
+                                                        scale);
+                    std::vector<float> out(x.q.size()), probs(np, 7.0f);
+                    causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(),
+                                             x.v.data(), B, T, H, Hkv, D, scale, nullptr);
+                    expect_near(out, rout, 5e-5, "out");
+                    for (size_t i = 0; i < np; ++i) {
+                        const int t = static_cast<int>(i / T % T), j = static_cast<int>(i % T);
+                        if (j > t) {
+                            ASSERT_EQ(probs[i], 0.0f) << i;
+                        } else {
+                            ASSERT_NEAR(probs[i], rprobs[i], 1e-5) << i;
+                        }
+                    }
+                    std::vector<float> rdq(x.q.size()), rdk(x.k.size()), rdv(x.k.size());
+                    reference::causal_attention_backward(
+                        rdq.data(), rdk.data(), rdv.data(), x.dout.data(), probs.data(), x.q.data(),
+                        x.k.data(), x.v.data(), B, T, H, Hkv, D, scale);
+                    std::vector<float> dq1, dk1, dv1;
+                    for (base::WorkerTeam* team :
+                         {static_cast<base::WorkerTeam*>(nullptr), &team2, &team3}) {
+                        std::vector<float> o2(x.q.size()), p2(np);
+                        causal_attention_forward(o2.data(), p2.data(), x.q.data(), x.k.data(),
+                                                 x.v.data(), B, T, H, Hkv, D, scale, team);
+                        EXPECT_EQ(o2, out);
+                        EXPECT_EQ(p2, probs);
+                        std::vector<float> dq(x.q.size(), 1e30f), dk(x.k.size(), 1e30f),
+                            dv(x.k.size(), 1e30f);
+                        causal_attention_backward(dq.data(), dk.data(), dv.data(), x.dout.data(),
+                                                  probs.data(), x.q.data(), x.k.data(), x.v.data(),
+                                                  B, T, H, Hkv, D, scale, team);
+                        if (!team) {
+                            expect_near(dq, rdq, 5e-5, "dq");
+                            expect_near(dk, rdk, 5e-5, "dk");
+                            expect_near(dv, rdv, 5e-5, "dv");
+                            dq1 = dq, dk1 = dk, dv1 = dv;
+                        } else {
+                            EXPECT_EQ(dq, dq1);
+                            EXPECT_EQ(dk, dk1);
+                            EXPECT_EQ(dv, dv1);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(KernelsCausalAttention, FiniteDifferences) {
+    std::mt19937 rng(32);
+    const CausalCase c{2, 6, 4, 2, 8};
+    CausalData x = causal_data(c, rng);
+    const auto g = gradcheck::random_vector(static_cast<int64_t>(x.q.size()), rng);
+    const float scale = 1.0f / std::sqrt(8.0f);
+    const size_t np = size_t{2} * 4 * 6 * 6;
+    auto loss = [&] {
+        std::vector<float> out(x.q.size()), probs(np);
+        reference::causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(),
+                                            x.v.data(), c.B, c.T, c.H, c.Hkv, c.D, scale);
+        return gradcheck::dot(out, g);
+    };
+    base::WorkerTeam team2(2);
+    for (bool ref : {true, false}) {
+        SCOPED_TRACE(ref ? "reference" : "cpu");
+        std::vector<float> out(x.q.size()), probs(np);
+        std::vector<float> dq(x.q.size()), dk(x.k.size()), dv(x.k.size());
+        if (ref) {
+            reference::causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(),
+                                                x.v.data(), c.B, c.T, c.H, c.Hkv, c.D, scale);
+            reference::causal_attention_backward(dq.data(), dk.data(), dv.data(), g.data(),
+                                                 probs.data(), x.q.data(), x.k.data(), x.v.data(),
+                                                 c.B, c.T, c.H, c.Hkv, c.D, scale);
+        } else {
+            causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(), x.v.data(),
+                                     c.B, c.T, c.H, c.Hkv, c.D, scale, &team2);
+            causal_attention_backward(dq.data(), dk.data(), dv.data(), g.data(), probs.data(),
+                                      x.q.data(), x.k.data(), x.v.data(), c.B, c.T, c.H, c.Hkv, c.D,
+                                      scale, &team2);
+        }
+        // The first query of a sequence attends to one key only: softmax of a single score, so
+        // its dq is exactly 0; that coordinate is checked as well.
+        gradcheck::check("dq", x.q.data(), dq.data(), static_cast<int64_t>(x.q.size()), loss, rng,
+                         12, {0});
+        gradcheck::check("dk", x.k.data(), dk.data(), static_cast<int64_t>(x.k.size()), loss, rng,
+                         12);
+        gradcheck::check("dv", x.v.data(), dv.data(), static_cast<int64_t>(x.k.size()), loss, rng,
+                         12);
     }
 }
 

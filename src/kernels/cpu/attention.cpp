@@ -1,6 +1,12 @@
 // Attention, one (token, head) pair at a time: scores for up to kChunk positions of one KV
 // block, then the running max / running sum update of online softmax once per chunk, then the
 // weighted values. Threads split the N*H pairs.
+//
+// Training attention (causal_attention_*) works on a whole (T, D) head at once with sgemm on
+// tiles of kTile query rows: tile [t0, t1) only needs key columns [0, t1), so the causal half
+// of every product is skipped but for the diagonal tiles. Forward threads split the B*H heads;
+// backward splits the B*Hkv kv heads, each task summing dk / dv over its group's query heads
+// (no two tasks write the same rows).
 #include "jenny/kernels/attention.h"
 
 #include <algorithm>
@@ -8,6 +14,7 @@
 
 #include "jenny/base/check.h"
 #include "jenny/tensor/quant.h"
+#include "kernels/cpu/blas.h"
 #include "kernels/cpu/simd.h"
 
 namespace jenny::kernels {
@@ -187,6 +194,137 @@ void attention_forward(float* out, const float* q, const KvBlocks* kv, int64_t N
         team->parallel_for(N * H, work);
     } else {
         work(0, N * H);
+    }
+}
+
+namespace {
+
+constexpr int kTile = 64;  // query rows (or key columns) per sgemm tile
+
+struct AttentionScratch {};  // thread_scratch tag
+
+void check_shapes(int B, int T, int H, int Hkv, int D) {
+    JENNY_CHECK(B >= 0 && T >= 0 && D > 0, "attention: B={} T={} D={}", B, T, D);
+    JENNY_CHECK(Hkv > 0 && H % Hkv == 0, "attention: H={} not a multiple of Hkv={}", H, Hkv);
+}
+
+// Turns scores row[0, n) into their softmax and zeroes row[n, T).
+void softmax_causal_row(float* row, int n, int T) {
+    float max = -INFINITY;
+    for (int j = 0; j < n; ++j) max = std::max(max, row[j]);
+    const float inv = 1.0f / exp_in_place(row, n, max);
+    for (int j = 0; j < n; ++j) row[j] *= inv;
+    std::fill(row + n, row + T, 0.0f);
+}
+
+// Row t of dP (holding dout · vᵀ over columns [0, t1)) becomes dS = P ∘ (dP − Σ_j dP P), with
+// zeros above the diagonal.
+void softmax_backward_row(float* ds, const float* p, int n, int t1) {
+    int j = 0;
+    float dot = 0.0f;
+#if defined(JENNY_KERNELS_AVX2)
+    __m256 acc = _mm256_setzero_ps();
+    for (; j + 8 <= n; j += 8) {
+        acc = _mm256_fmadd_ps(_mm256_loadu_ps(ds + j), _mm256_loadu_ps(p + j), acc);
+    }
+    dot = cpu::hsum(acc);
+#endif
+    for (; j < n; ++j) dot += ds[j] * p[j];
+    for (j = 0; j < n; ++j) ds[j] = p[j] * (ds[j] - dot);
+    std::fill(ds + n, ds + t1, 0.0f);
+}
+
+}  // namespace
+
+void causal_attention_forward(float* out, float* probs, const float* q, const float* k,
+                              const float* v, int B, int T, int H, int Hkv, int D, float scale,
+                              base::WorkerTeam* team) {
+    check_shapes(B, T, H, Hkv, D);
+    const int group = H / Hkv;
+    const int64_t qs = static_cast<int64_t>(H) * D, ks = static_cast<int64_t>(Hkv) * D;
+    cpu::blas_single_thread();
+    auto work = [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            const int64_t b = i / H;
+            const int h = static_cast<int>(i % H), hk = h / group;
+            const float* qh = q + b * T * qs + h * D;   // (T, D), row stride qs
+            const float* kh = k + b * T * ks + hk * D;  // (T, D), row stride ks
+            const float* vh = v + b * T * ks + hk * D;  // (T, D), row stride ks
+            float* oh = out + b * T * qs + h * D;       // (T, D), row stride qs
+            float* P = probs + i * T * T;               // (T, T)
+            for (int t0 = 0; t0 < T; t0 += kTile) {
+                const int t1 = std::min(T, t0 + kTile);
+                // S[t0:t1, 0:t1] = scale · q[t0:t1] · k[0:t1]ᵀ
+                cpu::sgemm(false, true, t1 - t0, t1, D, scale, qh + t0 * qs, qs, kh, ks, 0.0f,
+                           P + t0 * T, T);
+                for (int t = t0; t < t1; ++t) softmax_causal_row(P + t * T, t + 1, T);
+                // out[t0:t1] = P[t0:t1, 0:t1] · v[0:t1]
+                cpu::sgemm(false, false, t1 - t0, D, t1, 1.0f, P + t0 * T, T, vh, ks, 0.0f,
+                           oh + t0 * qs, qs);
+            }
+        }
+    };
+    const int64_t tasks = static_cast<int64_t>(B) * H;
+    if (team && team->size() > 1 && tasks > 1 && tasks * T * T * D >= (1 << 16)) {
+        team->parallel_for(tasks, work);
+    } else {
+        work(0, tasks);
+    }
+}
+
+void causal_attention_backward(float* dq, float* dk, float* dv, const float* dout,
+                               const float* probs, const float* q, const float* k, const float* v,
+                               int B, int T, int H, int Hkv, int D, float scale,
+                               base::WorkerTeam* team) {
+    check_shapes(B, T, H, Hkv, D);
+    const int group = H / Hkv;
+    const int64_t qs = static_cast<int64_t>(H) * D, ks = static_cast<int64_t>(Hkv) * D;
+    cpu::blas_single_thread();
+    auto work = [&](int64_t begin, int64_t end) {
+        // dS of one head, (T, T): only the tiles at or below the diagonal are ever written/read.
+        float* dS = cpu::thread_scratch<AttentionScratch>(static_cast<size_t>(T) * T * 4);
+        for (int64_t i = begin; i < end; ++i) {
+            const int64_t b = i / Hkv;
+            const int hk = static_cast<int>(i % Hkv);
+            const float* kh = k + b * T * ks + hk * D;  // (T, D), row stride ks
+            const float* vh = v + b * T * ks + hk * D;
+            float* dkh = dk + b * T * ks + hk * D;
+            float* dvh = dv + b * T * ks + hk * D;
+            for (int j = 0; j < group; ++j) {
+                const int h = hk * group + j;
+                const float* qh = q + b * T * qs + h * D;  // (T, D), row stride qs
+                const float* doh = dout + b * T * qs + h * D;
+                float* dqh = dq + b * T * qs + h * D;
+                const float* P = probs + (b * H + h) * T * T;  // (T, T)
+                const float beta = j == 0 ? 0.0f : 1.0f;       // dk / dv: assign, then sum
+                for (int t0 = 0; t0 < T; t0 += kTile) {
+                    const int t1 = std::min(T, t0 + kTile);
+                    // dP[t0:t1, 0:t1] = dout[t0:t1] · v[0:t1]ᵀ, then dS in place.
+                    cpu::sgemm(false, true, t1 - t0, t1, D, 1.0f, doh + t0 * qs, qs, vh, ks, 0.0f,
+                               dS + t0 * T, T);
+                    for (int t = t0; t < t1; ++t) {
+                        softmax_backward_row(dS + t * T, P + t * T, t + 1, t1);
+                    }
+                    // dq[t0:t1] = scale · dS[t0:t1, 0:t1] · k[0:t1]
+                    cpu::sgemm(false, false, t1 - t0, D, t1, scale, dS + t0 * T, T, kh, ks, 0.0f,
+                               dqh + t0 * qs, qs);
+                }
+                // Key rows [j0, j1) see query rows [j0, T): dk = scale · dSᵀ · q, dv = Pᵀ · dout.
+                for (int j0 = 0; j0 < T; j0 += kTile) {
+                    const int j1 = std::min(T, j0 + kTile);
+                    cpu::sgemm(true, false, j1 - j0, D, T - j0, scale, dS + j0 * T + j0, T,
+                               qh + j0 * qs, qs, beta, dkh + j0 * ks, ks);
+                    cpu::sgemm(true, false, j1 - j0, D, T - j0, 1.0f, P + j0 * T + j0, T,
+                               doh + j0 * qs, qs, beta, dvh + j0 * ks, ks);
+                }
+            }
+        }
+    };
+    const int64_t tasks = static_cast<int64_t>(B) * Hkv;
+    if (team && team->size() > 1 && tasks > 1 && tasks * group * T * T * D >= (1 << 16)) {
+        team->parallel_for(tasks, work);
+    } else {
+        work(0, tasks);
     }
 }
 

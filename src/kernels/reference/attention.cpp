@@ -2,6 +2,7 @@
 // the weighted sum of values in double.
 #include "jenny/kernels/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -51,6 +52,88 @@ void attention_forward(float* out, const float* q, const KvBlocks* kv, int64_t N
             float* oh = out + (n * H + h) * D;
             for (int d = 0; d < D; ++d) oh[d] = static_cast<float>(acc[d]);
         }
+    }
+}
+
+void causal_attention_forward(float* out, float* probs, const float* q, const float* k,
+                              const float* v, int B, int T, int H, int Hkv, int D, float scale) {
+    JENNY_CHECK(Hkv > 0 && H % Hkv == 0, "attention: H={} not a multiple of Hkv={}", H, Hkv);
+    const int group = H / Hkv;
+    const int64_t qs = static_cast<int64_t>(H) * D, ks = static_cast<int64_t>(Hkv) * D;
+    std::vector<double> p(static_cast<size_t>(T));
+    for (int64_t b = 0; b < B; ++b) {
+        for (int h = 0; h < H; ++h) {
+            const int hk = h / group;
+            const float* qh = q + b * T * qs + h * D;  // (T, D), row stride qs
+            const float* kh = k + b * T * ks + hk * D;
+            const float* vh = v + b * T * ks + hk * D;
+            float* P = probs + (b * H + h) * T * T;  // (T, T)
+            for (int t = 0; t < T; ++t) {
+                double max = -INFINITY;
+                for (int j = 0; j <= t; ++j) {
+                    double s = 0.0;
+                    for (int d = 0; d < D; ++d)
+                        s += static_cast<double>(qh[t * qs + d]) * kh[j * ks + d];
+                    p[j] = s * scale;
+                    max = std::max(max, p[j]);
+                }
+                double sum = 0.0;
+                for (int j = 0; j <= t; ++j) sum += (p[j] = std::exp(p[j] - max));
+                for (int j = 0; j < T; ++j)
+                    P[t * T + j] = j <= t ? static_cast<float>(p[j] / sum) : 0.0f;
+                for (int d = 0; d < D; ++d) {
+                    double acc = 0.0;
+                    for (int j = 0; j <= t; ++j) acc += p[j] / sum * vh[j * ks + d];
+                    out[b * T * qs + t * qs + h * D + d] = static_cast<float>(acc);
+                }
+            }
+        }
+    }
+}
+
+void causal_attention_backward(float* dq, float* dk, float* dv, const float* dout,
+                               const float* probs, const float* q, const float* k, const float* v,
+                               int B, int T, int H, int Hkv, int D, float scale) {
+    JENNY_CHECK(Hkv > 0 && H % Hkv == 0, "attention: H={} not a multiple of Hkv={}", H, Hkv);
+    const int group = H / Hkv;
+    const int64_t qs = static_cast<int64_t>(H) * D, ks = static_cast<int64_t>(Hkv) * D;
+    const size_t kv_size = static_cast<size_t>(B) * T * ks;
+    std::vector<double> dk_acc(kv_size, 0.0), dv_acc(kv_size, 0.0);  // (B, T, Hkv, D)
+    std::vector<double> ds(static_cast<size_t>(T));
+    for (int64_t b = 0; b < B; ++b) {
+        for (int h = 0; h < H; ++h) {
+            const int hk = h / group;
+            const int64_t qo = b * T * qs + h * D, ko = b * T * ks + hk * D;
+            const float* P = probs + (b * H + h) * T * T;  // (T, T)
+            for (int t = 0; t < T; ++t) {
+                double dot = 0.0;
+                for (int j = 0; j <= t; ++j) {
+                    double dp = 0.0;
+                    for (int d = 0; d < D; ++d) {
+                        dp += static_cast<double>(dout[qo + t * qs + d]) * v[ko + j * ks + d];
+                    }
+                    ds[j] = dp;
+                    dot += dp * P[t * T + j];
+                }
+                for (int j = 0; j <= t; ++j) ds[j] = P[t * T + j] * (ds[j] - dot);
+                for (int d = 0; d < D; ++d) {
+                    double acc = 0.0;
+                    for (int j = 0; j <= t; ++j) acc += ds[j] * k[ko + j * ks + d];
+                    dq[qo + t * qs + d] = static_cast<float>(scale * acc);
+                }
+                for (int j = 0; j <= t; ++j) {
+                    for (int d = 0; d < D; ++d) {
+                        dk_acc[ko + j * ks + d] += scale * ds[j] * q[qo + t * qs + d];
+                        dv_acc[ko + j * ks + d] +=
+                            static_cast<double>(P[t * T + j]) * dout[qo + t * qs + d];
+                    }
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < kv_size; ++i) {
+        dk[i] = static_cast<float>(dk_acc[i]);
+        dv[i] = static_cast<float>(dv_acc[i]);
     }
 }
 
