@@ -20,4 +20,8 @@ if [[ -x "$build/bin/jenny" ]]; then
   echo "== generate (jenny bench generate vs llama.cpp; add --big to bench/generate.py for 1B rows)"
   .venv/bin/python bench/generate.py "$build"
 fi
+if [[ -x "$build/bench/fma_peak" ]]; then
+  echo "== train (jenny train vs PyTorch eager / torch.compile / Debian python3-torch; MFU against fma_peak)"
+  .venv/bin/python bench/train.py "$build"
+fi
 echo "results in $out/"
