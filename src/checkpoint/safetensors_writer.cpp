@@ -143,4 +143,12 @@ Status write_safetensors(const std::string& path, std::span<const NamedTensor> t
     return file->commit();
 }
 
+Status write_safetensors_to(base::WritableFile& file, std::span<const NamedTensor> tensors,
+                            const std::map<std::string, std::string>& metadata) {
+    JENNY_ASSIGN_OR_RETURN(Plan plan, make_plan(tensors, metadata));
+    JENNY_RETURN_IF_ERROR(file.append(plan.header));
+    for (const Planned& p : plan.order) JENNY_RETURN_IF_ERROR(file.append(tensor_bytes(p.entry->second)));
+    return Status::ok_status();
+}
+
 }  // namespace jenny::checkpoint

@@ -154,4 +154,9 @@ base::Status write_safetensors(const std::string& path, std::span<const NamedTen
                                const std::map<std::string, std::string>& metadata = {},
                                base::Env* env = base::Env::Default());
 
+// The same bytes streamed into an open file (e.g. one a CheckpointStore is writing); the
+// caller syncs and closes it. Errors: those of serialize_safetensors and of the file.
+base::Status write_safetensors_to(base::WritableFile& file, std::span<const NamedTensor> tensors,
+                                  const std::map<std::string, std::string>& metadata = {});
+
 }  // namespace jenny::checkpoint

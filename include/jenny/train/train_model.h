@@ -1,0 +1,112 @@
+// TrainModel: a LLaMA-family transformer with trainable f32 parameters — forward and backward
+// over B sequences of T tokens (a packed training batch), the loss by the fused, chunked
+// LM head + cross-entropy (kernels/cross_entropy.h), gradients added into one flat buffer.
+//
+//   JENNY_ASSIGN_OR_RETURN(auto tm, TrainModel::create(config, {.n_threads = 2}));
+//   tm->init_random(seed);                      // or tm->load_weights(loaded.model->weights())
+//   tm->zero_grads();
+//   auto ce = tm->forward_backward(inputs, targets, B, T, 1.0f / n_targets_global);
+//   adamw.step(tm->params(), tm->grads(), lr, &tm->team());
+//
+// Parameters live in one flat buffer in Hugging Face order and names (params_info()), so the
+// optimiser, gradient clipping and checkpoints see one array. Dimension letters: B batch,
+// T time, N = B·T tokens, C channels, F ffn hidden, H / Hkv heads, D head dim, V vocab.
+// Activations for backward are kept per layer, or with `recompute` only each layer's input
+// is kept and the layer's forward runs again during backward (less memory, ~1/3 more work).
+// Not thread-safe: one caller at a time; kernels run on the model's WorkerTeam.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jenny/base/result.h"
+#include "jenny/base/worker_team.h"
+#include "jenny/kernels/cross_entropy.h"
+#include "jenny/model/llama_config.h"
+#include "jenny/model/llama_weights.h"
+
+namespace jenny::train {
+
+struct ParamInfo {
+    std::string name;            // HF name, e.g. "model.layers.0.self_attn.q_proj.weight"
+    std::vector<int64_t> shape;  // PyTorch order (out, in)
+    int64_t offset = 0;          // into params() / grads()
+    int64_t size = 0;
+    bool is_embedding = false;   // token embeddings (and the head when tied)
+    bool is_norm_or_bias = false;
+};
+
+struct TrainModelOptions {
+    int n_threads = 0;          // <= 0: default
+    bool recompute = false;     // recompute each layer's activations during backward
+    int64_t ce_chunk_tokens = 256;  // rows of logits alive at once in the fused LM head + CE
+};
+
+class TrainModel {
+public:
+    // kUnsupported for what training does not handle yet (InternLM2's packed wqkv, sliding
+    // windows); kInvalidArgument for a config that does not validate.
+    static base::Result<std::unique_ptr<TrainModel>> create(const model::LlamaConfig& config,
+                                                            const TrainModelOptions& options = {});
+    ~TrainModel();
+
+    const model::LlamaConfig& config() const { return config_; }
+    const std::vector<ParamInfo>& params_info() const { return info_; }
+    const ParamInfo* find_param(const std::string& name) const;
+    int64_t n_params() const { return static_cast<int64_t>(params_.size()); }
+    float* params() { return params_.data(); }
+    const float* params() const { return params_.data(); }
+    float* grads() { return grads_.data(); }
+    const float* grads() const { return grads_.data(); }
+    base::WorkerTeam& team() { return *team_; }
+
+    // Weights ~ N(0, std²) (HF's default init), norms 1, biases 0; deterministic in seed.
+    void init_random(uint64_t seed, double std = 0.02);
+    // Copies (widening / dequantising) every weight of `w`, which must match config(). Weights
+    // in the interleaved RoPE order (GGUF "llama", llama2.c) are re-ordered to Hugging Face's
+    // rotate_half order and config().rope_style becomes kHalf (the same function).
+    // Errors name the tensor and both shapes.
+    base::Status load_weights(const model::LlamaWeights& w);
+    // f32 views of params() in LlamaWeights form (tied: output is tok_embeddings), for
+    // LlamaModel::create (generation, evaluation) and the model writers. Valid while *this.
+    model::LlamaWeights weights_view() const;
+
+    void zero_grads();
+    // One micro-batch: inputs, targets (B, T); targets < 0 are not loss targets. grads +=
+    // d(grad_scale · Σ CE) / d params. Returns the CE sum and the number of targets.
+    kernels::CrossEntropyStats forward_backward(const int32_t* inputs, const int32_t* targets,
+                                                int B, int T, float grad_scale);
+    // The loss only (evaluation); grads untouched.
+    kernels::CrossEntropyStats forward_loss(const int32_t* inputs, const int32_t* targets, int B,
+                                            int T);
+    // Logits (B·T, V) of every position (tests and small models only: holds N × V floats).
+    void forward_logits(const int32_t* inputs, int B, int T, float* logits);
+
+    // Bytes of saved activations and backward scratch for a (B, T) micro-batch.
+    size_t activation_bytes(int B, int T) const;
+    // FLOPs of one forward+backward token at sequence length T: 6·(matmul params) + the
+    // attention score/value products (6·2·L·T·C for the causal half, counted whole as
+    // PaLM's MFU formula does: 12·L·T·Hd).
+    double flops_per_token(int T) const;
+
+private:
+    struct Impl;
+    TrainModel(model::LlamaConfig config, const TrainModelOptions& options);
+    void forward(const int32_t* inputs, int B, int T);   // fills the saved activations
+    void layer_forward(int layer, float* out);              // out (N, C): the next residual
+    void layer_backward(int layer);                         // dx: d out -> d x_in
+    tensor::Tensor weight(int idx) const;                   // f32 view of info_[idx]
+    const float* param(int idx) const { return idx < 0 ? nullptr : params_.data() + info_[idx].offset; }
+    float* grad(int idx) { return idx < 0 ? nullptr : grads_.data() + info_[idx].offset; }
+
+    model::LlamaConfig config_;
+    TrainModelOptions options_;
+    std::vector<ParamInfo> info_;
+    std::vector<float> params_, grads_;
+    std::unique_ptr<base::WorkerTeam> team_;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jenny::train

@@ -1,0 +1,471 @@
+#include "jenny/train/trainer.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "jenny/base/log.h"
+#include "jenny/checkpoint/checkpoint_store.h"
+#include "jenny/model/model_loader.h"
+#include "jenny/model/model_writer.h"
+#include "jenny/tokenizer/fingerprint.h"
+#include "jenny/train/adamw.h"
+#include "jenny/train/batch_source.h"
+#include "jenny/train/loss_curve_svg.h"
+#include "jenny/train/train_model.h"
+#include "jenny/train/train_state.h"
+
+namespace jenny::train {
+
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+
+using base::Status;
+
+// Bytes the OS says a new allocation can get (MemAvailable), or 0 when unknown.
+uint64_t available_memory(base::Env* env) {
+    auto text = env->read_file("/proc/meminfo");
+    if (!text.ok()) return 0;
+    const size_t at = text->find("MemAvailable:");
+    if (at == std::string::npos) return 0;
+    return std::strtoull(text->c_str() + at + 13, nullptr, 10) * 1024;
+}
+
+std::string gib(double bytes) { return fmt::format("{:.2f} GiB", bytes / (1024.0 * 1024 * 1024)); }
+
+struct Run {
+    const TrainConfig& config;
+    const TrainOptions& options;
+    base::Env* env;
+    std::function<void(std::string_view)> print;
+    model::LoadedModel shell;  // tokenizer + a LlamaModel viewing the trainer's params
+    std::unique_ptr<TrainModel> tm;
+    std::unique_ptr<BatchSource> data;
+    std::unique_ptr<AdamW> adamw;
+    std::optional<checkpoint::CheckpointStore> store;
+    std::string static_dir;  // tokenizer and generation config, written once
+    TrainState state;
+};
+
+model::LlamaConfig new_model_config(const ModelSection& m, int vocab) {
+    model::LlamaConfig c;
+    c.arch = m.arch;
+    c.vocab_size = m.vocab_size > 0 ? m.vocab_size : vocab;
+    c.dim = m.hidden_size;
+    c.hidden_dim = m.intermediate_size;
+    c.n_layers = m.num_hidden_layers;
+    c.n_heads = m.num_attention_heads;
+    c.n_kv_heads = m.num_key_value_heads > 0 ? m.num_key_value_heads : m.num_attention_heads;
+    c.head_dim = m.head_dim > 0 ? m.head_dim : m.hidden_size / std::max(1, m.num_attention_heads);
+    c.rms_eps = static_cast<float>(m.rms_norm_eps);
+    c.rope_theta = m.rope_theta;
+    c.rope_style = kernels::RopeStyle::kHalf;
+    c.max_seq_len = m.max_position_embeddings;
+    c.tie_embeddings = m.tie_word_embeddings;
+    c.qkv_bias = m.arch == "qwen2";
+    return c;
+}
+
+// The model: continued from init_from, or new (random init from the seed).
+Status build_model(Run& r) {
+    const TrainConfig& cfg = r.config;
+    TrainModelOptions mo;
+    mo.n_threads = cfg.threads;
+    mo.recompute = cfg.model.recompute;
+    if (!cfg.model.init_from.empty()) {
+        model::LoadOptions lo;
+        lo.n_threads = 1;
+        lo.tokenizer_path = cfg.model.tokenizer;
+        auto src = model::load_model(cfg.model.init_from, lo, r.env);
+        if (!src.ok()) return src.status().with_context("model.init_from");
+        JENNY_ASSIGN_OR_RETURN(r.tm, TrainModel::create(src->model->config(), mo));
+        JENNY_RETURN_IF_ERROR(r.tm->load_weights(src->model->weights()));
+        r.shell.path = src->path;
+        r.shell.format = src->format;
+        r.shell.tokenizer = std::move(src->tokenizer);
+        r.shell.chat_template = src->chat_template;
+        r.shell.eos_ids = src->eos_ids;
+        r.shell.bos_id = src->bos_id;
+        r.shell.add_bos = src->add_bos;
+    } else {
+        int vocab = cfg.model.vocab_size;
+        if (!cfg.model.tokenizer.empty()) {
+            auto tok = tokenizer::Tokenizer::load(cfg.model.tokenizer, r.env);
+            if (!tok.ok()) return tok.status().with_context("model.tokenizer");
+            r.shell.tokenizer = std::move(*tok);
+            if (vocab == 0) vocab = r.shell.tokenizer->vocab_size();
+            if (vocab < r.shell.tokenizer->vocab_size())
+                return Status::invalid_argument(fmt::format(
+                    "model.vocab_size {} is smaller than the tokenizer's {} tokens", vocab,
+                    r.shell.tokenizer->vocab_size()));
+            const auto& sp = r.shell.tokenizer->special();
+            if (sp.eos) r.shell.eos_ids = {*sp.eos};
+            r.shell.bos_id = sp.bos;
+            r.shell.add_bos = sp.add_bos;
+            // An HF-style tokenizer directory (or tokenizer.json beside others) is copied into
+            // every checkpoint by save_hf.
+            std::string dir = cfg.model.tokenizer;
+            if (!r.env->list_dir(dir).ok()) {
+                const size_t slash = dir.rfind('/');
+                dir = slash == std::string::npos ? "." : dir.substr(0, slash);
+            }
+            r.shell.path = dir;
+            r.shell.format = "hf";
+        } else {
+            r.shell.path = cfg.out_dir;
+            r.shell.format = "hf";
+        }
+        JENNY_ASSIGN_OR_RETURN(r.tm,
+                               TrainModel::create(new_model_config(cfg.model, vocab), mo));
+        r.tm->init_random(cfg.seed, cfg.model.init_std);
+    }
+    JENNY_ASSIGN_OR_RETURN(r.shell.model,
+                           model::LlamaModel::create(r.tm->config(), r.tm->weights_view(), 1));
+    if (cfg.batch.seq_len > r.tm->config().max_seq_len)
+        return Status::invalid_argument(fmt::format(
+            "batch.seq_len {} exceeds the model's context of {} tokens", cfg.batch.seq_len,
+            r.tm->config().max_seq_len));
+    return Status();
+}
+
+std::vector<AdamWGroup> decay_groups(const TrainModel& tm, const AdamWConfig& o) {
+    std::vector<AdamWGroup> groups;
+    for (const ParamInfo& p : tm.params_info()) {
+        const bool decay = p.is_embedding ? o.decay_embeddings
+                                          : (p.is_norm_or_bias ? o.decay_norms : true);
+        if (!groups.empty() && groups.back().decay == decay &&
+            groups.back().offset + groups.back().size == p.offset) {
+            groups.back().size += p.size;
+        } else {
+            groups.push_back({p.offset, p.size, decay});
+        }
+    }
+    return groups;
+}
+
+struct Estimate {
+    double params_bytes, grads_bytes, optim_bytes, act_bytes, total;
+};
+
+Estimate estimate(const Run& r) {
+    Estimate e{};
+    const double n = static_cast<double>(r.tm->n_params());
+    e.params_bytes = 4 * n;
+    e.grads_bytes = 4 * n;
+    e.optim_bytes = 8 * n;
+    e.act_bytes = static_cast<double>(
+        r.tm->activation_bytes(r.config.batch.micro_batch, r.config.batch.seq_len));
+    const double ce = 4.0 * static_cast<double>(r.config.batch.micro_batch) * 0 +
+                      4.0 * 64 * r.tm->config().vocab_size * 2;
+    e.total = e.params_bytes + e.grads_bytes + e.optim_bytes + e.act_bytes + ce + 64e6;
+    return e;
+}
+
+// Mean loss of eval.batches val micro-batches (deterministic: always the same windows).
+double evaluate(Run& r) {
+    const int B = r.config.batch.micro_batch, T = r.config.batch.seq_len;
+    std::vector<int32_t> in(static_cast<size_t>(B) * T), tg(in.size());
+    double sum = 0;
+    int64_t n = 0;
+    const int batches = std::max(1, r.config.eval.batches);
+    for (int i = 0; i < batches; ++i) {
+        r.data->read_val(static_cast<int64_t>(i) * B, B, in.data(), tg.data());
+        kernels::CrossEntropyStats ce = r.tm->forward_loss(in.data(), tg.data(), B, T);
+        sum += ce.loss_sum;
+        n += ce.n_targets;
+    }
+    return n > 0 ? sum / static_cast<double>(n) : 0.0;
+}
+
+Status write_static_files(Run& r) {
+    r.static_dir = r.config.out_dir + "/.static";
+    model::SaveReport rep;
+    JENNY_RETURN_IF_ERROR(model::save_hf(r.shell, r.static_dir, tensor::DType::kF32, r.env, &rep));
+    return Status();
+}
+
+Status save_checkpoint(Run& r, int64_t step) {
+    const uint64_t t0 = r.env->now_micros();
+    JENNY_ASSIGN_OR_RETURN(std::vector<checkpoint::CheckpointFile> files,
+                           checkpoint_files(*r.tm, *r.adamw, r.state, r.static_dir, r.env));
+    auto info = r.store->save(step, files);
+    if (!info.ok())
+        return info.status().with_context(
+            fmt::format("checkpoint at step {} (earlier checkpoints are intact)", step));
+    r.state.last_checkpoint = info->path;
+    r.print(fmt::format("checkpoint: step {} -> {} ({:.1f} s)\n", step, info->path,
+                        (r.env->now_micros() - t0) * 1e-6));
+    return Status();
+}
+
+std::string progress_line(const TrainConfig& cfg, int64_t step, double loss, double lr,
+                          double gnorm, double tok_s, double mfu, double eta_s) {
+    const int width = 20;
+    const int64_t total = cfg.schedule.total_steps;
+    const int filled = static_cast<int>(width * std::min<double>(1.0, double(step) / total));
+    std::string bar(filled, '#');
+    bar += std::string(width - filled, '.');
+    return fmt::format("step {:>6}/{} [{}] loss {:.4f} lr {:.2e} gnorm {:.3f} {:.0f} tok/s "
+                       "MFU {:.1f}% ETA {}\n",
+                       step, total, bar, loss, lr, gnorm, tok_s, 100 * mfu,
+                       eta_s < 3600 ? fmt::format("{}m{:02}s", int(eta_s) / 60, int(eta_s) % 60)
+                                    : fmt::format("{:.1f}h", eta_s / 3600));
+}
+
+}  // namespace
+
+void install_stop_signal_handlers() {
+    std::signal(SIGTERM, on_stop_signal);
+    std::signal(SIGUSR1, on_stop_signal);
+}
+
+base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOptions& options) {
+    JENNY_RETURN_IF_ERROR(config.validate());
+    Run r{config, options, options.env, options.print, {}, {}, {}, {}, {}, {}, {}};
+    if (!r.print) r.print = [](std::string_view s) {
+        std::fwrite(s.data(), 1, s.size(), stdout);
+        std::fflush(stdout);
+    };
+    base::Env* env = r.env;
+    TrainOutcome out;
+
+    JENNY_RETURN_IF_ERROR(build_model(r));
+    TrainModel& tm = *r.tm;
+    const model::LlamaConfig& mc = tm.config();
+    r.print(fmt::format("model: {} ({:.2f} M parameters{})\n", mc.summary(),
+                        tm.n_params() / 1e6,
+                        config.model.init_from.empty() ? ", new" : ", from " + config.model.init_from));
+    const std::string tok_hash =
+        r.shell.tokenizer ? tokenizer::tokenizer_fingerprint(*r.shell.tokenizer) : "";
+    JENNY_ASSIGN_OR_RETURN(r.data, BatchSource::open(config, mc.vocab_size, tok_hash, env));
+    r.print("data: " + r.data->describe() + "\n");
+
+    r.adamw = std::make_unique<AdamW>(config.optim.adamw, tm.n_params(),
+                                      decay_groups(tm, config.optim.adamw));
+    const LrSchedule sched = config.lr_schedule();
+    const int B = config.batch.micro_batch, T = config.batch.seq_len, A = config.batch.grad_accum;
+    const int64_t tokens_per_step = static_cast<int64_t>(A) * B * T;
+
+    // Memory and time estimate.
+    const Estimate est = estimate(r);
+    const uint64_t avail = available_memory(env);
+    r.print(fmt::format(
+        "memory estimate: params {}, grads {}, AdamW state {}, activations {} (B={} T={}{}), "
+        "total ~{}; available {}\n",
+        gib(est.params_bytes), gib(est.grads_bytes), gib(est.optim_bytes), gib(est.act_bytes),
+        B, T, config.model.recompute ? ", recompute" : "", gib(est.total),
+        avail ? gib(static_cast<double>(avail)) : std::string("unknown")));
+    if (avail > 0 && est.total > static_cast<double>(avail))
+        return Status::failed_precondition(fmt::format(
+            "the run needs about {} but only {} is available; lower batch.micro_batch or "
+            "batch.seq_len (and raise batch.grad_accum), or set model.recompute: true",
+            gib(est.total), gib(static_cast<double>(avail))));
+    if (options.dry_run) {
+        std::vector<int32_t> in(static_cast<size_t>(B) * T), tg(in.size());
+        r.data->read_train(0, B, in.data(), tg.data());
+        tm.forward_backward(in.data(), tg.data(), B, T, 1.0f);  // warm-up
+        const uint64_t t0 = env->now_micros();
+        tm.forward_backward(in.data(), tg.data(), B, T, 1.0f);
+        const double secs = std::max(1e-6, (env->now_micros() - t0) * 1e-6);
+        tm.zero_grads();
+        const double tok_s = B * T / secs;
+        r.print(fmt::format(
+            "time estimate: {:.0f} tokens/s from a probe micro-batch -> {:.1f} s per step, "
+            "{:.1f} min for {} steps ({:.2f} M tokens)\n",
+            tok_s, tokens_per_step / tok_s, config.schedule.total_steps * tokens_per_step / tok_s / 60,
+            config.schedule.total_steps, config.schedule.total_steps * tokens_per_step / 1e6));
+        out.end = TrainOutcome::End::kDryRun;
+        return out;
+    }
+
+    JENNY_RETURN_IF_ERROR(env->create_dirs(config.out_dir));
+    JENNY_ASSIGN_OR_RETURN(auto store, checkpoint::CheckpointStore::open(
+                                           config.out_dir + "/checkpoints",
+                                           config.checkpoint.keep_last, env));
+    r.store.emplace(std::move(store));
+    if (options.resume) {
+        JENNY_ASSIGN_OR_RETURN(auto latest, r.store->latest_valid());
+        if (latest) {
+            JENNY_RETURN_IF_ERROR(load_checkpoint(latest->path, &tm, r.adamw.get(), &r.state, env));
+            r.state.last_checkpoint = latest->path;
+            r.print(fmt::format("resume: step {} from {}\n", r.state.step, latest->path));
+        } else {
+            r.print("resume: no valid checkpoint in " + config.out_dir +
+                    "/checkpoints; starting from step 0\n");
+        }
+    }
+    JENNY_RETURN_IF_ERROR(write_static_files(r));
+    // metrics.jsonl keeps the lines of the steps the checkpoint covers (a crashed run may have
+    // logged steps after its last checkpoint; they are redone, and logged again, identically).
+    std::string kept;
+    if (r.state.step > 0) {
+        auto old = env->read_file(config.out_dir + "/metrics.jsonl");
+        if (old.ok()) {
+            size_t pos = 0;
+            while (pos < old->size()) {
+                size_t end = old->find('\n', pos);
+                if (end == std::string::npos) break;  // a torn last line
+                const std::string line = old->substr(pos, end - pos);
+                pos = end + 1;
+                try {
+                    if (nlohmann::json::parse(line).at("step").get<int64_t>() <= r.state.step)
+                        kept += line + "\n";
+                } catch (const std::exception&) {
+                }
+            }
+        }
+    }
+    auto metrics = env->new_writable_file(config.out_dir + "/metrics.jsonl");
+    if (!metrics.ok()) return metrics.status();
+    JENNY_RETURN_IF_ERROR((*metrics)->append(kept));
+
+    std::vector<int32_t> inputs(static_cast<size_t>(A) * B * T), targets(inputs.size());
+    const double peak = flops_peak_estimate(tm.team().size());
+    const double flops_tok = tm.flops_per_token(T);
+    uint64_t last_ckpt_us = env->now_micros();
+    const uint64_t run_start_us = env->now_micros();
+    int64_t steps_this_run = 0;
+    double last_tok_s = 0;
+
+    while (r.state.step < config.schedule.total_steps) {
+        const int64_t step = r.state.step;
+        const uint64_t t0 = env->now_micros();
+        // The step's samples, and its real number of targets.
+        const int64_t g0 = step * A * B;
+        r.data->read_train(g0, A * B, inputs.data(), targets.data());
+        int64_t n_targets = 0;
+        for (int32_t t : targets) n_targets += t >= 0;
+        tm.zero_grads();
+        double loss_sum = 0;
+        const float scale = n_targets > 0 ? 1.0f / static_cast<float>(n_targets) : 0.0f;
+        for (int a = 0; a < A; ++a) {
+            const size_t off = static_cast<size_t>(a) * B * T;
+            kernels::CrossEntropyStats ce =
+                tm.forward_backward(inputs.data() + off, targets.data() + off, B, T, scale);
+            loss_sum += ce.loss_sum;
+        }
+        const double loss = n_targets > 0 ? loss_sum / n_targets : 0.0;
+        const double gnorm = grad_global_norm(tm.grads(), tm.n_params(), &tm.team());
+        const double lr = sched.lr(step);
+        std::string skipped;
+        if (!std::isfinite(loss) || !std::isfinite(gnorm)) {
+            skipped = "non-finite";
+            ++r.state.consecutive_bad;
+        } else {
+            r.state.consecutive_bad = 0;
+            if (config.guards.spike_zscore > 0 &&
+                static_cast<int>(r.state.loss_window.size()) >= config.guards.spike_window / 2) {
+                double mean = 0, var = 0;
+                for (double l : r.state.loss_window) mean += l;
+                mean /= r.state.loss_window.size();
+                for (double l : r.state.loss_window) var += (l - mean) * (l - mean);
+                const double sd = std::sqrt(var / r.state.loss_window.size());
+                if (sd > 0 && (loss - mean) / sd > config.guards.spike_zscore) skipped = "loss spike";
+            }
+        }
+        if (skipped.empty()) {
+            clip_grad_norm(tm.grads(), tm.n_params(), gnorm, config.optim.adamw.grad_clip,
+                           &tm.team());
+            r.adamw->step(tm.params(), tm.grads(), lr, &tm.team());
+            r.state.loss_window.push_back(loss);
+            while (static_cast<int>(r.state.loss_window.size()) > config.guards.spike_window)
+                r.state.loss_window.pop_front();
+        } else {
+            ++r.state.skipped_steps;
+            r.print(fmt::format("step {}: {} (loss {}, grad norm {}): update skipped ({} in a row)\n",
+                                step, skipped, loss, gnorm, r.state.consecutive_bad));
+        }
+        r.state.step = step + 1;
+        r.state.tokens_seen += tokens_per_step;
+        ++steps_this_run;
+        const double secs = std::max(1e-9, (env->now_micros() - t0) * 1e-6);
+        const double tok_s = tokens_per_step / secs;
+        last_tok_s = tok_s;
+        const double mfu = peak > 0 ? tok_s * flops_tok / peak : 0;
+        out.last_loss = loss;
+
+        nlohmann::json line = {{"step", r.state.step}, {"loss", loss}, {"lr", lr},
+                               {"grad_norm", gnorm}, {"tokens", r.state.tokens_seen},
+                               {"tokens_per_s", tok_s}, {"mfu", mfu},
+                               {"elapsed_s", (env->now_micros() - run_start_us) * 1e-6}};
+        if (!skipped.empty()) line["skipped"] = skipped;
+        const bool do_eval = r.data->has_val() &&
+                             ((config.eval.every > 0 && r.state.step % config.eval.every == 0) ||
+                              r.state.step == config.schedule.total_steps);
+        if (do_eval) {
+            const double vl = evaluate(r);
+            line["val_loss"] = vl;
+            line["val_ppl"] = std::exp(vl);
+            out.last_val_loss = vl;
+            r.state.val_history.push_back({r.state.step, vl});
+            r.print(fmt::format("eval: step {} val loss {:.4f} (perplexity {:.2f})\n",
+                                r.state.step, vl, std::exp(vl)));
+        }
+        r.state.loss_history.push_back({r.state.step, loss});
+        JENNY_RETURN_IF_ERROR((*metrics)->append(line.dump() + "\n"));
+        JENNY_RETURN_IF_ERROR((*metrics)->sync());
+        if (r.state.step % config.log_every == 0 || r.state.step == config.schedule.total_steps) {
+            const double eta =
+                (config.schedule.total_steps - r.state.step) * tokens_per_step / std::max(1.0, tok_s);
+            r.print(progress_line(config, r.state.step, loss, lr, gnorm, tok_s, mfu, eta));
+        }
+        if (r.state.consecutive_bad >= config.guards.max_bad_steps) {
+            r.print(fmt::format("stopping: {} non-finite steps in a row (guards.max_bad_steps); "
+                                "lower optim.lr_max or check the data\n",
+                                r.state.consecutive_bad));
+            out.end = TrainOutcome::End::kNonFinite;
+            break;
+        }
+        const bool finished = r.state.step >= config.schedule.total_steps;
+        const int sig = g_stop_signal.load();
+        const bool step_limit = options.max_steps > 0 && steps_this_run >= options.max_steps;
+        const bool time_limit = config.max_minutes > 0 &&
+                                (env->now_micros() - run_start_us) * 1e-6 / 60 >= config.max_minutes;
+        const bool periodic =
+            (config.checkpoint.every_steps > 0 && r.state.step % config.checkpoint.every_steps == 0) ||
+            (config.checkpoint.every_minutes > 0 &&
+             (env->now_micros() - last_ckpt_us) * 1e-6 / 60 >= config.checkpoint.every_minutes);
+        if (finished || sig != 0 || step_limit || time_limit || periodic) {
+            JENNY_RETURN_IF_ERROR(save_checkpoint(r, r.state.step));
+            last_ckpt_us = env->now_micros();
+        }
+        if (sig != 0) {
+            r.print(fmt::format("stopping on signal {} after step {}: checkpointed; run again "
+                                "with --resume (exit code {})\n",
+                                sig, r.state.step, kExitRequeue));
+            out.end = TrainOutcome::End::kSignal;
+            break;
+        }
+        if (step_limit) {
+            out.end = TrainOutcome::End::kStepLimit;
+            break;
+        }
+        if (time_limit) {
+            out.end = TrainOutcome::End::kTimeLimit;
+            break;
+        }
+    }
+    (void)last_tok_s;
+    out.steps_done = r.state.step;
+    out.skipped_steps = r.state.skipped_steps;
+    out.last_checkpoint = r.state.last_checkpoint;
+    JENNY_RETURN_IF_ERROR(write_loss_curve_svg(config.out_dir + "/loss_curve.svg",
+                                               r.state.loss_history, r.state.val_history, env));
+    if (out.end == TrainOutcome::End::kFinished) {
+        out.model_dir = config.out_dir + "/model";
+        JENNY_RETURN_IF_ERROR(model::save_hf(r.shell, out.model_dir, tensor::DType::kF32, env));
+        r.print("model: " + out.model_dir + " (Hugging Face layout; try jenny generate -m " +
+                out.model_dir + ")\n");
+    }
+    return out;
+}
+
+}  // namespace jenny::train
