@@ -72,5 +72,6 @@ Command register_generate(CLI::App& root);
 Command register_inspect(CLI::App& root);
 Command register_perplexity(CLI::App& root);
 Command register_bench(CLI::App& root);
+Command register_train(CLI::App& root);
 
 }  // namespace jenny::cli
