@@ -282,6 +282,7 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
             "{:.1f} min for {} steps ({:.2f} M tokens)\n",
             tok_s, tokens_per_step / tok_s, config.schedule.total_steps * tokens_per_step / tok_s / 60,
             config.schedule.total_steps, config.schedule.total_steps * tokens_per_step / 1e6));
+        out.probe_tokens_per_s = tok_s;
         out.end = TrainOutcome::End::kDryRun;
         return out;
     }
@@ -323,9 +324,16 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
             }
         }
     }
-    auto metrics = env->new_writable_file(config.out_dir + "/metrics.jsonl");
+    // The kept lines go to a new file that replaces metrics.jsonl by rename, so a crash at any
+    // moment leaves either the old lines or the kept ones (truncating in place could lose
+    // them all); the open file then goes on appending under the new name.
+    const std::string metrics_path = config.out_dir + "/metrics.jsonl";
+    const std::string metrics_tmp = metrics_path + ".tmp";
+    auto metrics = env->new_writable_file(metrics_tmp);
     if (!metrics.ok()) return metrics.status();
     JENNY_RETURN_IF_ERROR((*metrics)->append(kept));
+    JENNY_RETURN_IF_ERROR((*metrics)->sync());
+    JENNY_RETURN_IF_ERROR(env->rename_file(metrics_tmp, metrics_path));
 
     std::vector<int32_t> inputs(static_cast<size_t>(A) * B * T), targets(inputs.size());
     const double peak = flops_peak_estimate(tm.team().size());
@@ -335,6 +343,13 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
     int64_t steps_this_run = 0;
     double last_tok_s = 0;
 
+    if (r.state.step == 0 && r.data->has_val() && config.eval.batches > 0) {
+        // The starting point of the val curve.
+        const double vl = evaluate(r);
+        out.first_val_loss = vl;
+        r.state.val_history.push_back({0, vl});
+        r.print(fmt::format("eval: step 0 val loss {:.4f} (perplexity {:.2f})\n", vl, std::exp(vl)));
+    }
     while (r.state.step < config.schedule.total_steps) {
         const int64_t step = r.state.step;
         const uint64_t t0 = env->now_micros();
@@ -352,7 +367,8 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
                 tm.forward_backward(inputs.data() + off, targets.data() + off, B, T, scale);
             loss_sum += ce.loss_sum;
         }
-        const double loss = n_targets > 0 ? loss_sum / n_targets : 0.0;
+        double loss = n_targets > 0 ? loss_sum / n_targets : 0.0;
+        if (options.after_backward) options.after_backward(step + 1, &loss, tm.grads(), tm.n_params());
         const double gnorm = grad_global_norm(tm.grads(), tm.n_params(), &tm.team());
         const double lr = sched.lr(step);
         std::string skipped;
@@ -380,8 +396,11 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
                 r.state.loss_window.pop_front();
         } else {
             ++r.state.skipped_steps;
-            r.print(fmt::format("step {}: {} (loss {}, grad norm {}): update skipped ({} in a row)\n",
-                                step, skipped, loss, gnorm, r.state.consecutive_bad));
+            r.print(fmt::format("step {}: {} (loss {}, grad norm {}): update skipped{}\n",
+                                step + 1, skipped, loss, gnorm,
+                                r.state.consecutive_bad > 0
+                                    ? fmt::format(" ({} in a row)", r.state.consecutive_bad)
+                                    : std::string()));
         }
         r.state.step = step + 1;
         r.state.tokens_seen += tokens_per_step;
@@ -437,6 +456,8 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
             JENNY_RETURN_IF_ERROR(save_checkpoint(r, r.state.step));
             last_ckpt_us = env->now_micros();
         }
+        // A signal, a step or a time limit on the last step: the run is simply finished.
+        if (finished) break;
         if (sig != 0) {
             r.print(fmt::format("stopping on signal {} after step {}: checkpointed; run again "
                                 "with --resume (exit code {})\n",

@@ -35,6 +35,12 @@ struct TrainOptions {
     int64_t max_steps = 0;  // stop after this many steps of this invocation (0: no limit)
     std::function<void(std::string_view)> print;  // progress and reports (default: stdout)
     base::Env* env = base::Env::Default();
+    // For tests only (fault injection): called every step after the backward pass, before the
+    // guards, with the 1-based number of the step being computed, its loss (mean over the
+    // step's targets) and the gradients (n_params floats); it may overwrite both, e.g. put a
+    // NaN in the gradients or a spike in the loss. Null in real runs.
+    std::function<void(int64_t step, double* loss, float* grads, int64_t n_params)>
+        after_backward;
 };
 
 struct TrainOutcome {
@@ -46,6 +52,8 @@ struct TrainOutcome {
     int64_t skipped_steps = 0;
     std::string model_dir;        // the final HF directory (empty if none written)
     std::string last_checkpoint;  // newest checkpoint directory (empty if none)
+    double first_val_loss = -1;   // before the first step of a fresh run (< 0: none)
+    double probe_tokens_per_s = 0;  // dry run: the probe micro-batch's speed
 };
 
 // Errors: kInvalidArgument for a config that does not validate; kFailedPrecondition for data
