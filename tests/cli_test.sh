@@ -95,8 +95,9 @@ expect_in 0 "151644 77091 198" "$t/chat.json" -- chat-template render --model "$
 printf '[{"role": "user"' > "$t/chat_bad.json"
 expect_in 1 "stdin: not valid JSON" "$t/chat_bad.json" -- chat-template render --model "$data/tokenizers/hf-qwen2_5"
 
-# The tour: trains a tokenizer, loads SmolLM2's vocabulary and renders its chat template.
-expect 0 "<|im_start|>assistant" -- quickstart --workdir "$t/qs" --vocab-size 1000
+# The tour: trains a tokenizer, tokenizes the corpus, pretrains (a few steps here), generates,
+# loads SmolLM2's vocabulary and renders its chat template.
+expect 0 "<|im_start|>assistant" -- quickstart --workdir "$t/qs" --vocab-size 1000 --set train_steps=3 --set train_minutes=0.5
 expect 2 "vocab_size: expected an integer" -- quickstart --vocab-size many
 
 if ((fails)); then echo "$fails failed"; exit 1; fi
