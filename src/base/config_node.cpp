@@ -388,7 +388,11 @@ Status apply_override(ConfigNode& root, std::string_view assignment, std::string
     } else {
         Result<ConfigNode> parsed = parse_yaml(value_text, source);
         // A value that is not valid YAML on its own ("a: b", "[1,") is taken as a plain string.
-        if (parsed.ok() && !parsed->is_map()) {
+        // Text YAML reads as nothing ("%", "# x") is meant literally; only null's own
+        // spellings give null.
+        const bool null_text = value_text == "null" || value_text == "Null" ||
+                               value_text == "NULL" || value_text == "~";
+        if (parsed.ok() && !parsed->is_map() && (!parsed->is_null() || null_text)) {
             value = std::move(*parsed);
             value.relocate(loc);
         } else {

@@ -170,6 +170,17 @@ TEST(Config, SetOverridesFileValues) {
     EXPECT_EQ(r->seed, 11u);
 }
 
+TEST(Config, SetTakesTextYamlReadsAsNothingLiterally) {
+    ConfigNode n;
+    ASSERT_TRUE(apply_override(n, "sep=%").ok());
+    ASSERT_TRUE(apply_override(n, "note=# not a comment").ok());
+    ASSERT_TRUE(apply_override(n, "gone=null").ok());
+    ASSERT_TRUE(n.find("sep")->is_scalar());
+    EXPECT_EQ(n.find("sep")->text(), "%");
+    EXPECT_EQ(n.find("note")->text(), "# not a comment");
+    EXPECT_TRUE(n.find("gone")->is_null());
+}
+
 TEST(Config, SetErrorsNameTheOverride) {
     ConfigNode n;
     ASSERT_TRUE(apply_override(n, "data=/d").ok());
