@@ -253,15 +253,22 @@ base::Status TrainModel::load_weights(const model::LlamaWeights& w) {
 
 void TrainModel::zero_grads() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
 
-size_t TrainModel::activation_bytes(int B, int T) const {
-    const int64_t N = static_cast<int64_t>(B) * T, C = config_.dim, F = config_.hidden_dim;
-    const int64_t QD = config_.q_dim(), KD = config_.kv_dim(), H = config_.n_heads;
+size_t TrainModel::activation_bytes(const model::LlamaConfig& c, bool recompute, int B, int T) {
+    const int64_t N = static_cast<int64_t>(B) * T, C = c.dim, F = c.hidden_dim;
+    const int64_t QD = c.q_dim(), KD = c.kv_dim(), H = c.n_heads;
     const int64_t per_layer_full = 4 * N * C + 2 * N * QD + 2 * N * KD + B * H * T * T + 3 * N * F;
-    const int64_t L = config_.n_layers;
-    const int64_t saved = options_.recompute ? (L + 2) * N * C + (per_layer_full - N * C)
-                                             : L * per_layer_full + 2 * N * C;
+    const int64_t L = c.n_layers;
+    const int64_t saved = recompute ? (L + 2) * N * C + (per_layer_full - N * C)
+                                    : L * per_layer_full + 2 * N * C;
     const int64_t scratch = 4 * N * C + N * F + 2 * N * QD + 2 * N * KD;
     return static_cast<size_t>(saved + scratch) * sizeof(float);
+}
+
+int64_t TrainModel::count_params(const model::LlamaConfig& c) {
+    const int64_t V = c.vocab_size, C = c.dim, F = c.hidden_dim, QD = c.q_dim(), KD = c.kv_dim();
+    const int64_t layer = 2 * C + QD * C + 2 * KD * C + C * QD + 3 * F * C +
+                          (c.qkv_bias ? QD + 2 * KD : 0);
+    return V * C * (c.tie_embeddings ? 1 : 2) + c.n_layers * layer + C;
 }
 
 double TrainModel::flops_per_token(int T) const {

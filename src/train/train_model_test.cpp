@@ -241,6 +241,15 @@ TEST(TrainModelGradients, RecomputeGivesTheSameGradients) {
     EXPECT_EQ(grads[0], grads[1]);
 }
 
+TEST(TrainModel, CountParamsMatchesTheAllocation) {
+    for (bool tied : {false, true})
+        for (bool bias : {false, true}) {
+            auto tm = TrainModel::create(tiny_config(tied, bias));
+            ASSERT_TRUE(tm.ok());
+            EXPECT_EQ(TrainModel::count_params(tiny_config(tied, bias)), (*tm)->n_params());
+        }
+}
+
 TEST(TrainModel, RejectsWhatItCannotTrain) {
     model::LlamaConfig c = tiny_config(false, false);
     c.packed_wqkv = true;

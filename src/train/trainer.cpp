@@ -41,6 +41,37 @@ uint64_t available_memory(base::Env* env) {
 
 std::string gib(double bytes) { return fmt::format("{:.2f} GiB", bytes / (1024.0 * 1024 * 1024)); }
 
+struct Estimate {
+    double params_bytes = 0, grads_bytes = 0, optim_bytes = 0, act_bytes = 0, total = 0;
+    uint64_t available = 0;  // MemAvailable (0: unknown)
+};
+
+// Memory of a run from the config alone, checked against what the OS has before anything big
+// is allocated.
+base::Result<Estimate> estimate_memory(const model::LlamaConfig& c, const TrainConfig& cfg,
+                                       base::Env* env) {
+    Estimate e;
+    const double n = static_cast<double>(TrainModel::count_params(c));
+    e.params_bytes = 4 * n;
+    e.grads_bytes = 4 * n;
+    e.optim_bytes = 8 * n;
+    e.act_bytes = static_cast<double>(TrainModel::activation_bytes(
+        c, cfg.model.recompute, cfg.batch.micro_batch, cfg.batch.seq_len));
+    const double ce_scratch = 4.0 * 256 * c.vocab_size * 2;  // logits chunk + its gradient
+    const double inputs = 8.0 * cfg.batch.grad_accum * cfg.batch.micro_batch * cfg.batch.seq_len;
+    e.total = e.params_bytes + e.grads_bytes + e.optim_bytes + e.act_bytes + ce_scratch + inputs +
+              64e6;
+    e.available = available_memory(env);
+    if (e.available > 0 && e.total > static_cast<double>(e.available))
+        return Status::failed_precondition(fmt::format(
+            "the run needs about {} (params {}, grads {}, AdamW state {}, activations {}) but "
+            "only {} is available; lower batch.micro_batch or batch.seq_len (and raise "
+            "batch.grad_accum), set model.recompute: true, or use a smaller model",
+            gib(e.total), gib(e.params_bytes), gib(e.grads_bytes), gib(e.optim_bytes),
+            gib(e.act_bytes), gib(static_cast<double>(e.available))));
+    return e;
+}
+
 struct Run {
     const TrainConfig& config;
     const TrainOptions& options;
@@ -53,6 +84,7 @@ struct Run {
     std::optional<checkpoint::CheckpointStore> store;
     std::string static_dir;  // tokenizer and generation config, written once
     TrainState state;
+    Estimate est;
 };
 
 model::LlamaConfig new_model_config(const ModelSection& m, int vocab) {
@@ -86,6 +118,7 @@ Status build_model(Run& r) {
         lo.tokenizer_path = cfg.model.tokenizer;
         auto src = model::load_model(cfg.model.init_from, lo, r.env);
         if (!src.ok()) return src.status().with_context("model.init_from");
+        JENNY_ASSIGN_OR_RETURN(r.est, estimate_memory(src->model->config(), cfg, r.env));
         JENNY_ASSIGN_OR_RETURN(r.tm, TrainModel::create(src->model->config(), mo));
         JENNY_RETURN_IF_ERROR(r.tm->load_weights(src->model->weights()));
         r.shell.path = src->path;
@@ -123,8 +156,10 @@ Status build_model(Run& r) {
             r.shell.path = cfg.out_dir;
             r.shell.format = "hf";
         }
-        JENNY_ASSIGN_OR_RETURN(r.tm,
-                               TrainModel::create(new_model_config(cfg.model, vocab), mo));
+        const model::LlamaConfig mc = new_model_config(cfg.model, vocab);
+        JENNY_RETURN_IF_ERROR(mc.validate());
+        JENNY_ASSIGN_OR_RETURN(r.est, estimate_memory(mc, cfg, r.env));
+        JENNY_ASSIGN_OR_RETURN(r.tm, TrainModel::create(mc, mo));
         r.tm->init_random(cfg.seed, cfg.model.init_std);
     }
     JENNY_ASSIGN_OR_RETURN(r.shell.model,
@@ -149,24 +184,6 @@ std::vector<AdamWGroup> decay_groups(const TrainModel& tm, const AdamWConfig& o)
         }
     }
     return groups;
-}
-
-struct Estimate {
-    double params_bytes, grads_bytes, optim_bytes, act_bytes, total;
-};
-
-Estimate estimate(const Run& r) {
-    Estimate e{};
-    const double n = static_cast<double>(r.tm->n_params());
-    e.params_bytes = 4 * n;
-    e.grads_bytes = 4 * n;
-    e.optim_bytes = 8 * n;
-    e.act_bytes = static_cast<double>(
-        r.tm->activation_bytes(r.config.batch.micro_batch, r.config.batch.seq_len));
-    const double ce = 4.0 * static_cast<double>(r.config.batch.micro_batch) * 0 +
-                      4.0 * 64 * r.tm->config().vocab_size * 2;
-    e.total = e.params_bytes + e.grads_bytes + e.optim_bytes + e.act_bytes + ce + 64e6;
-    return e;
 }
 
 // Mean loss of eval.batches val micro-batches (deterministic: always the same windows).
@@ -229,7 +246,7 @@ void install_stop_signal_handlers() {
 
 base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOptions& options) {
     JENNY_RETURN_IF_ERROR(config.validate());
-    Run r{config, options, options.env, options.print, {}, {}, {}, {}, {}, {}, {}};
+    Run r{config, options, options.env, options.print, {}, {}, {}, {}, {}, {}, {}, {}};
     if (!r.print) r.print = [](std::string_view s) {
         std::fwrite(s.data(), 1, s.size(), stdout);
         std::fflush(stdout);
@@ -255,19 +272,13 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
     const int64_t tokens_per_step = static_cast<int64_t>(A) * B * T;
 
     // Memory and time estimate.
-    const Estimate est = estimate(r);
-    const uint64_t avail = available_memory(env);
+    const Estimate& est = r.est;
     r.print(fmt::format(
         "memory estimate: params {}, grads {}, AdamW state {}, activations {} (B={} T={}{}), "
-        "total ~{}; available {}\n",
+        "peak ~{}; available {}\n",
         gib(est.params_bytes), gib(est.grads_bytes), gib(est.optim_bytes), gib(est.act_bytes),
         B, T, config.model.recompute ? ", recompute" : "", gib(est.total),
-        avail ? gib(static_cast<double>(avail)) : std::string("unknown")));
-    if (avail > 0 && est.total > static_cast<double>(avail))
-        return Status::failed_precondition(fmt::format(
-            "the run needs about {} but only {} is available; lower batch.micro_batch or "
-            "batch.seq_len (and raise batch.grad_accum), or set model.recompute: true",
-            gib(est.total), gib(static_cast<double>(avail))));
+        est.available ? gib(static_cast<double>(est.available)) : std::string("unknown")));
     if (options.dry_run) {
         std::vector<int32_t> in(static_cast<size_t>(B) * T), tg(in.size());
         r.data->read_train(0, B, in.data(), tg.data());
@@ -283,6 +294,13 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
             tok_s, tokens_per_step / tok_s, config.schedule.total_steps * tokens_per_step / tok_s / 60,
             config.schedule.total_steps, config.schedule.total_steps * tokens_per_step / 1e6));
         out.probe_tokens_per_s = tok_s;
+        auto status = env->read_file("/proc/self/status");
+        if (status.ok()) {
+            const size_t at = status->find("VmHWM:");
+            if (at != std::string::npos)
+                r.print(fmt::format("peak RSS after the probe: {}\n",
+                                    gib(std::strtoull(status->c_str() + at + 6, nullptr, 10) * 1024.0)));
+        }
         out.end = TrainOutcome::End::kDryRun;
         return out;
     }
@@ -387,13 +405,18 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
                 if (sd > 0 && (loss - mean) / sd > config.guards.spike_zscore) skipped = "loss spike";
             }
         }
+        // Every finite loss joins the window, spikes too: after a lasting shift of the loss
+        // level the window follows it within a few steps, instead of skipping every update
+        // from then on.
+        if (std::isfinite(loss)) {
+            r.state.loss_window.push_back(loss);
+            while (static_cast<int>(r.state.loss_window.size()) > config.guards.spike_window)
+                r.state.loss_window.pop_front();
+        }
         if (skipped.empty()) {
             clip_grad_norm(tm.grads(), tm.n_params(), gnorm, config.optim.adamw.grad_clip,
                            &tm.team());
             r.adamw->step(tm.params(), tm.grads(), lr, &tm.team());
-            r.state.loss_window.push_back(loss);
-            while (static_cast<int>(r.state.loss_window.size()) > config.guards.spike_window)
-                r.state.loss_window.pop_front();
         } else {
             ++r.state.skipped_steps;
             r.print(fmt::format("step {}: {} (loss {}, grad norm {}): update skipped{}\n",

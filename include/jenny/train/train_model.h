@@ -85,7 +85,12 @@ public:
     void forward_logits(const int32_t* inputs, int B, int T, float* logits);
 
     // Bytes of saved activations and backward scratch for a (B, T) micro-batch.
-    size_t activation_bytes(int B, int T) const;
+    size_t activation_bytes(int B, int T) const {
+        return activation_bytes(config_, options_.recompute, B, T);
+    }
+    // The same, and the parameter count, from a config alone (before anything is allocated).
+    static size_t activation_bytes(const model::LlamaConfig& c, bool recompute, int B, int T);
+    static int64_t count_params(const model::LlamaConfig& c);
     // FLOPs of one forward+backward token at sequence length T: 6·(matmul params) + the
     // attention score/value products (6·2·L·T·C for the causal half, counted whole as
     // PaLM's MFU formula does: 12·L·T·Hd).
