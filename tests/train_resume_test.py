@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """jenny train survives kill -9 and SIGTERM: a run that is killed at random moments (mid-step,
 mid-checkpoint-write) and continued with --resume each time ends with the same bits as one that
-was never interrupted: the final checkpoint's model.safetensors and optimizer.safetensors,
-out_dir/model, and the step/loss/lr/grad_norm/val_loss of every metrics.jsonl line.
+was never interrupted: the final checkpoint's model.safetensors, optimizer.safetensors and
+trainer_state.json, out_dir/model, and the step/loss/lr/grad_norm/val_loss of every
+metrics.jsonl line.
 
 Two runs: synthetic tokens, and a real token dataset made by `jenny tokenize-dataset` with the
 stories260K tokenizer (skipped when the shared data folder lacks it).
@@ -79,7 +80,7 @@ def same_bytes(a, b):
 def compare(name, ref, got):
     """The run in `got` ends exactly like the uninterrupted one in `ref`."""
     ok = True
-    for rel in ("model.safetensors", "optimizer.safetensors"):
+    for rel in ("model.safetensors", "optimizer.safetensors", "trainer_state.json"):
         a, b = os.path.join(final_checkpoint(ref), rel), os.path.join(final_checkpoint(got), rel)
         if os.path.basename(final_checkpoint(ref)) != os.path.basename(final_checkpoint(got)):
             fail(f"{name}: final checkpoint {final_checkpoint(got)} vs {final_checkpoint(ref)}")
@@ -97,7 +98,7 @@ def compare(name, ref, got):
         fail(f"{name}: metrics.jsonl differs:\n  uninterrupted {m_ref}\n  resumed       {m_got}")
         ok = False
     if ok:
-        print(f"ok: {name}: final weights, optimizer state, out_dir/model and "
+        print(f"ok: {name}: final weights, optimizer and trainer state, out_dir/model and "
               f"{len(m_got)} metrics lines are bit-identical", flush=True)
 
 
