@@ -136,7 +136,8 @@ TEST_F(TrainerTest, AbortsAfterMaxBadStepsInARow) {
     TrainOptions o = options();
     // Two bad steps, a good one (the count restarts), then bad from step 5 on.
     o.after_backward = [](int64_t step, double*, float* grads, int64_t n) {
-        if (step == 2 || step == 3 || step >= 5) grads[n - 1] = std::numeric_limits<float>::infinity();
+        if (step == 2 || step == 3 || step >= 5)
+            grads[n - 1] = std::numeric_limits<float>::infinity();
     };
     auto out = run_training(c, o);
     ASSERT_TRUE(out.ok()) << out.status().to_string();
@@ -216,8 +217,7 @@ private:
         Status append(std::string_view d) override {
             if (env_->armed) {
                 (void)f_->append(d.substr(0, d.size() / 2));
-                return Status::resource_exhausted("write " + path_ +
-                                                  ": No space left on device");
+                return Status::resource_exhausted("write " + path_ + ": No space left on device");
             }
             return f_->append(d);
         }
