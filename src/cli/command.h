@@ -66,6 +66,8 @@ Command register_tokenizer_train(CLI::App& root);
 Command register_tokenize(CLI::App& root);
 Command register_detokenize(CLI::App& root);
 Command register_tokenize_dataset(CLI::App& root);
+Command register_validate_sft(CLI::App& root);
+Command register_sft_dataset(CLI::App& root);
 Command register_chat_template(CLI::App& root);
 Command register_convert(CLI::App& root);
 Command register_quantize(CLI::App& root);

@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
     commands.push_back(jenny::cli::register_tokenize(root));
     commands.push_back(jenny::cli::register_detokenize(root));
     commands.push_back(jenny::cli::register_tokenize_dataset(root));
+    commands.push_back(jenny::cli::register_validate_sft(root));
+    commands.push_back(jenny::cli::register_sft_dataset(root));
     commands.push_back(jenny::cli::register_chat_template(root));
     commands.push_back(jenny::cli::register_convert(root));
     commands.push_back(jenny::cli::register_quantize(root));
