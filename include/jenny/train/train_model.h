@@ -41,7 +41,9 @@ struct ParamInfo {
 struct TrainModelOptions {
     int n_threads = 0;          // <= 0: default
     bool recompute = false;     // recompute each layer's activations during backward
-    int64_t ce_chunk_tokens = 256;  // rows of logits alive at once in the fused LM head + CE
+    // Rows of logits alive at once in the fused LM head + CE; 0: as many as fit 256 MiB of
+    // logits, clamped to [256, 1024] (fewer rows per sgemm re-pack the head more often).
+    int64_t ce_chunk_tokens = 0;
 };
 
 class TrainModel {
@@ -91,6 +93,8 @@ public:
     // The same, and the parameter count, from a config alone (before anything is allocated).
     static size_t activation_bytes(const model::LlamaConfig& c, bool recompute, int B, int T);
     static int64_t count_params(const model::LlamaConfig& c);
+    // Scratch of the fused LM head + CE (its logits chunk) at the automatic ce_chunk_tokens.
+    static size_t ce_scratch_bytes(const model::LlamaConfig& c, int B, int T);
     // FLOPs of one forward+backward token at sequence length T: 6·(matmul params) + the
     // attention score/value products (6·2·L·T·C for the causal half, counted whole as
     // PaLM's MFU formula does: 12·L·T·Hd).
