@@ -24,13 +24,16 @@ forward, cross-entropy, backward, clip, AdamW step, zero_grad); jenny runs warmu
 steps and the first 2 are dropped. An engine's tokens/s is the median over every timed step
 of every round.
 
-MFU = tokens/s * flops_per_token / (peak GFLOP/s of `threads` threads * 1e9), with
-  flops_per_token = 6 * N + 12 * L * C * T
-  N = parameters except the embedding (the lm_head counted: untied) =
-      L * (2 C^2 + 2 C (Hkv * D) + 3 C F + 2 C) + C + V C
-(the attention term counts the full T x T score and value matmuls, as PaLM and llm.c do), and
-the peak measured by BUILD/bench/fma_peak --threads `threads` (independent AVX2 FMA chains)
-at the start and the end of the run (the larger is used).
+MFU = tokens/s * flops_per_token / (peak GFLOP/s of `threads` threads * 1e9), with the formula
+jenny itself reports MFU with (TrainModel::flops_per_token, train_model.h):
+  flops_per_token = 6 * N + 12 * L * T * (H * D)
+  N = the matmul weights = every 2-D parameter but the embedding (the untied lm_head counted) =
+      L * (2 C (H * D) + 2 C (Hkv * D) + 3 C F) + V C
+(the attention term counts the full T x T score and value matmuls, as PaLM and llm.c do; norm
+weights are not matmuls and are left out), and the peak measured by BUILD/bench/fma_peak
+--threads `threads` (independent AVX2 FMA chains) at the start and the end of the run (the
+larger is used). jenny's own per-step MFU (metrics.jsonl "mfu": the same FLOPs over a peak
+it measures once at start-up, flops_peak_estimate) is reported next to it as jenny_mfu.
 
 Usage:
   bench/train.py [BUILD] [--rounds 3] [--steps 4] [--warmup 2] [--threads 2]
@@ -61,23 +64,29 @@ JENNY_SKIP = 2  # jenny: steps dropped before the median
 
 
 def n_params_counted(m=MODEL):
-    """N of the MFU formula: every parameter but the embedding (the untied lm_head counts)."""
+    """N of the MFU formula: the matmul weights (every 2-D parameter but the embedding; the
+    untied lm_head counts), as TrainModel::flops_per_token counts them."""
     c, f, v, L = m["hidden_size"], m["intermediate_size"], m["vocab_size"], m["num_hidden_layers"]
     d = c // m["num_attention_heads"]
-    kv = m["num_key_value_heads"] * d
-    return L * (2 * c * c + 2 * c * kv + 3 * c * f + 2 * c) + c + v * c
+    qd, kv = m["num_attention_heads"] * d, m["num_key_value_heads"] * d
+    return L * (2 * c * qd + 2 * c * kv + 3 * c * f) + v * c
 
 
 def n_params_total(m=MODEL):
-    return n_params_counted(m) + m["vocab_size"] * m["hidden_size"]
+    """Every parameter: the matmul weights, the embedding and the norm weights (2 per layer +
+    the final one)."""
+    c = m["hidden_size"]
+    return n_params_counted(m) + m["vocab_size"] * c + (2 * m["num_hidden_layers"] + 1) * c
 
 
 def flops_per_token(m=MODEL, t=T):
-    return 6 * n_params_counted(m) + 12 * m["num_hidden_layers"] * m["hidden_size"] * t
+    qd = m["num_attention_heads"] * (m["hidden_size"] // m["num_attention_heads"])
+    return 6 * n_params_counted(m) + 12 * m["num_hidden_layers"] * t * qd
 
 
-FLOPS_FORMULA = ("6*N + 12*L*C*T, N = L*(2C^2 + 2C*Hkv*D + 3CF + 2C) + C + V*C "
-                 "(all parameters but the embedding; untied lm_head counted)")
+FLOPS_FORMULA = ("6*N + 12*L*T*(H*D), N = L*(2C*H*D + 2C*Hkv*D + 3CF) + V*C (the matmul "
+                 "weights: all 2-D parameters but the embedding; untied lm_head counted) - "
+                 "jenny's TrainModel::flops_per_token")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,6 +262,8 @@ def jenny_config(out_dir, threads, total_steps):
             f"batch: {{micro_batch: {B}, seq_len: {T}, grad_accum: 1}}\n"
             f"optim: {{lr_max: {OPTIM['lr']}, weight_decay: {OPTIM['weight_decay']}}}\n"
             f"schedule: {{kind: constant, warmup_steps: 0, total_steps: {total_steps}}}\n"
+            "eval: {every: 0, batches: 0}\n"
+            "checkpoint: {every_steps: 0}\n"
             f"threads: {threads}\n"
             f"out_dir: {out_dir}\n")
 
@@ -366,6 +377,9 @@ def main():
     peaks.append(fma_peak(args.build, args.threads))
     good = [p for p in peaks if "error" not in p]
     peak = max((p["gflops_nthreads"] for p in good), default=None)
+    # On a loaded machine the threads of fma_peak may share cores (the n-thread figure then
+    # equals the 1-thread one); threads x the 1-thread peak is what free cores would give.
+    peak_free = max((p["gflops_1thread"] * args.threads for p in good), default=None)
 
     summary = {}
     for e in engines:
@@ -376,7 +390,11 @@ def main():
         med = statistics.median(rates)
         s = {"status": "ok", "tokens_per_s_median": med, "tokens_per_s_all": rates,
              "mfu": med * fpt / (peak * 1e9) if peak else None,
+             "mfu_vs_free_cores": med * fpt / (peak_free * 1e9) if peak_free else None,
              "rounds": len(runs[e]), "runs": runs[e]}
+        own = [x for res in runs[e] for x in res.get("jenny_mfu", []) if x is not None]
+        if own:
+            s["jenny_mfu_median"] = statistics.median(own)
         if e in unavailable:
             s["note"] = f"failed in a later round: {unavailable[e]}"
         summary[e] = s
@@ -392,7 +410,8 @@ def main():
         "n_params_counted": n_params_counted(), "flops_per_token": fpt,
         "flops_formula": FLOPS_FORMULA,
         "mfu_formula": "tokens/s * flops_per_token / (fma_peak gflops_nthreads * 1e9)",
-        "fma_peak": peaks, "peak_gflops": peak, "engines": summary,
+        "fma_peak": peaks, "peak_gflops": peak, "peak_free_cores_gflops": peak_free,
+        "engines": summary,
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                     "load_start": load_start, "load_end": loadavg()},
         "date": time.strftime("%Y-%m-%d %H:%M"),
@@ -406,22 +425,29 @@ def main():
     print(json.dumps({e: {k: v for k, v in s.items() if k not in ("runs", "tokens_per_s_all")}
                       for e, s in summary.items()}, indent=1))
     print(f"\nflops/token = {FLOPS_FORMULA} = {fpt / 1e6:.1f} M; "
-          f"peak {args.threads} threads = {peak if peak is not None else 'n/a'} GFLOP/s")
-    print("\n| engine | torch | tokens/s (median) | MFU | jenny / engine | note |")
-    print("| --- | --- | ---: | ---: | ---: | --- |")
+          f"peak {args.threads} threads = {peak if peak is not None else 'n/a'} GFLOP/s "
+          f"({args.threads} x 1 thread = {peak_free if peak_free is not None else 'n/a'})")
+    print("\n| engine | torch | tokens/s (median) | MFU | MFU vs threads x 1-thread peak "
+          "| jenny / engine | note |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
     for e in engines:
         s = summary[e]
         if s["status"] != "ok":
-            print(f"| {e} | | | | | {s['status']} |")
+            print(f"| {e} | | | | | | {s['status']} |")
             continue
         ver = s["runs"][0].get("torch", "")
         mfu = f"{100 * s['mfu']:.1f} %" if s["mfu"] is not None else "n/a"
+        mfu_free = (f"{100 * s['mfu_vs_free_cores']:.1f} %"
+                    if s["mfu_vs_free_cores"] is not None else "n/a")
         ratio = f"{s['jenny_ratio']:.2f}" if "jenny_ratio" in s else ""
         note = ""
         if e == "pytorch-compile":
             cs = [r.get("compile_s") for r in s["runs"] if r.get("compile_s")]
             note = f"first step (compile) {statistics.median(cs):.0f} s" if cs else ""
-        print(f"| {e} | {ver} | {s['tokens_per_s_median']:.0f} | {mfu} | {ratio} | {note} |")
+        if "jenny_mfu_median" in s:
+            note = f"jenny's own MFU (its start-up peak): {100 * s['jenny_mfu_median']:.1f} %"
+        print(f"| {e} | {ver} | {s['tokens_per_s_median']:.0f} | {mfu} | {mfu_free} | {ratio} "
+              f"| {note} |")
     print(f"\nJSON: {out}")
 
 
