@@ -57,7 +57,8 @@ base::Result<Estimate> estimate_memory(const model::LlamaConfig& c, const TrainC
     e.optim_bytes = 8 * n;
     e.act_bytes = static_cast<double>(TrainModel::activation_bytes(
         c, cfg.model.recompute, cfg.batch.micro_batch, cfg.batch.seq_len));
-    const double ce_scratch = 4.0 * 256 * c.vocab_size * 2;  // logits chunk + its gradient
+    const double ce_scratch = static_cast<double>(TrainModel::ce_scratch_bytes(
+        c, cfg.batch.micro_batch, cfg.batch.seq_len));  // the fused LM head's logits chunk
     const double inputs = 8.0 * cfg.batch.grad_accum * cfg.batch.micro_batch * cfg.batch.seq_len;
     e.total = e.params_bytes + e.grads_bytes + e.optim_bytes + e.act_bytes + ce_scratch + inputs +
               64e6;
