@@ -26,7 +26,7 @@ struct QuickstartConfig {
     // English and Chinese text from Debian's fortunes and fortunes-zh (the UTF-8 .u8 files).
     std::string corpus = "/usr/share/games/fortunes";
     int64_t vocab_size = 8192;
-    int64_t train_steps = 400;       // optimiser steps of the tiny model
+    int64_t train_steps = 1500;      // at most this many optimiser steps (a probe sizes the run)
     double train_minutes = 6;        // stop earlier (with a checkpoint) after this long
     int threads = 0;
     template <class V>
