@@ -122,7 +122,7 @@ void BM_CausalAttention(benchmark::State& state) {
     jenny::base::WorkerTeam team(static_cast<int>(state.range(4)));
     for (auto _ : state) {
         jenny::kernels::causal_attention_forward(out.data(), probs.data(), q.data(), k.data(),
-                                                 v.data(), B, T, H, H, D, scale, &team);
+                                                 v.data(), nullptr, B, T, H, H, D, scale, &team);
         jenny::kernels::causal_attention_backward(dq.data(), dk.data(), dv.data(), dout.data(),
                                                   probs.data(), q.data(), k.data(), v.data(), B, T,
                                                   H, H, D, scale, &team);

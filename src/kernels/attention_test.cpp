@@ -6,7 +6,9 @@
 // takes the softmax in f32 with a polynomial exp (<= 2 ulp) where the reference uses double,
 // so |err| <= 2e-5 * (1 + |ref|). Team sizes give bit-identical results.
 // causal_attention_forward / _backward (training, contiguous): bounds above their test;
-// finite differences (gradcheck.h) of L = Σ out · g on q, k and v.
+// finite differences (gradcheck.h) of L = Σ out · g on q, k and v. With segments (seg_begin,
+// packed examples): cpu vs reference, finite differences, and a packed window == each segment
+// computed alone.
 #include "jenny/kernels/attention.h"
 
 #include <gtest/gtest.h>
@@ -203,11 +205,11 @@ TEST(KernelsCausalAttention, MatchesReference) {
                     const size_t np = static_cast<size_t>(B) * H * T * T;
                     std::vector<float> rout(x.q.size()), rprobs(np);
                     reference::causal_attention_forward(rout.data(), rprobs.data(), x.q.data(),
-                                                        x.k.data(), x.v.data(), B, T, H, Hkv, D,
+                                                        x.k.data(), x.v.data(), nullptr, B, T, H, Hkv, D,
                                                         scale);
                     std::vector<float> out(x.q.size()), probs(np, 7.0f);
                     causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(),
-                                             x.v.data(), B, T, H, Hkv, D, scale, nullptr);
+                                             x.v.data(), nullptr, B, T, H, Hkv, D, scale, nullptr);
                     expect_near(out, rout, 5e-5, "out");
                     for (size_t i = 0; i < np; ++i) {
                         const int t = static_cast<int>(i / T % T), j = static_cast<int>(i % T);
@@ -226,7 +228,7 @@ TEST(KernelsCausalAttention, MatchesReference) {
                          {static_cast<base::WorkerTeam*>(nullptr), &team2, &team3}) {
                         std::vector<float> o2(x.q.size()), p2(np);
                         causal_attention_forward(o2.data(), p2.data(), x.q.data(), x.k.data(),
-                                                 x.v.data(), B, T, H, Hkv, D, scale, team);
+                                                 x.v.data(), nullptr, B, T, H, Hkv, D, scale, team);
                         EXPECT_EQ(o2, out);
                         EXPECT_EQ(p2, probs);
                         std::vector<float> dq(x.q.size(), 1e30f), dk(x.k.size(), 1e30f),
@@ -261,7 +263,7 @@ TEST(KernelsCausalAttention, FiniteDifferences) {
     auto loss = [&] {
         std::vector<float> out(x.q.size()), probs(np);
         reference::causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(),
-                                            x.v.data(), c.B, c.T, c.H, c.Hkv, c.D, scale);
+                                            x.v.data(), nullptr, c.B, c.T, c.H, c.Hkv, c.D, scale);
         return gradcheck::dot(out, g);
     };
     base::WorkerTeam team2(2);
@@ -271,12 +273,12 @@ TEST(KernelsCausalAttention, FiniteDifferences) {
         std::vector<float> dq(x.q.size()), dk(x.k.size()), dv(x.k.size());
         if (ref) {
             reference::causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(),
-                                                x.v.data(), c.B, c.T, c.H, c.Hkv, c.D, scale);
+                                                x.v.data(), nullptr, c.B, c.T, c.H, c.Hkv, c.D, scale);
             reference::causal_attention_backward(dq.data(), dk.data(), dv.data(), g.data(),
                                                  probs.data(), x.q.data(), x.k.data(), x.v.data(),
                                                  c.B, c.T, c.H, c.Hkv, c.D, scale);
         } else {
-            causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(), x.v.data(),
+            causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(), x.v.data(), nullptr,
                                      c.B, c.T, c.H, c.Hkv, c.D, scale, &team2);
             causal_attention_backward(dq.data(), dk.data(), dv.data(), g.data(), probs.data(),
                                       x.q.data(), x.k.data(), x.v.data(), c.B, c.T, c.H, c.Hkv, c.D,
@@ -290,6 +292,168 @@ TEST(KernelsCausalAttention, FiniteDifferences) {
                          12);
         gradcheck::check("dv", x.v.data(), dv.data(), static_cast<int64_t>(x.k.size()), loss, rng,
                          12);
+    }
+}
+
+// Segments: seg_begin (B, T) from random example boundaries (the first token of a window
+// always starts one). Per sequence: starts at 0 and at random offsets; query t attends keys
+// [start of its segment, t].
+std::vector<int32_t> random_segments(int B, int T, std::mt19937& rng, std::vector<int>* starts) {
+    std::vector<int32_t> seg(static_cast<size_t>(B) * T);
+    for (int b = 0; b < B; ++b) {
+        int begin = 0;
+        for (int t = 0; t < T; ++t) {
+            if (t > 0 && rng() % 4 == 0) begin = t;
+            if (begin == t && starts) starts->push_back(b * T + t);
+            seg[static_cast<size_t>(b) * T + t] = begin;
+        }
+    }
+    return seg;
+}
+
+// Same bounds as MatchesReference; probs outside [seg_begin, t] exactly 0.
+TEST(KernelsCausalAttention, SegmentsMatchReference) {
+    base::WorkerTeam team2(2);
+    std::mt19937 rng(33);
+    for (int T : {7, 70, 130}) {
+        for (auto [H, Hkv] : {std::pair{2, 2}, std::pair{6, 2}}) {
+            const int B = 2, D = 16;
+            const CausalCase c{B, T, H, Hkv, D};
+            SCOPED_TRACE(testing::Message() << "T=" << T << " H=" << H << " Hkv=" << Hkv);
+            const CausalData x = causal_data(c, rng);
+            const std::vector<int32_t> seg = random_segments(B, T, rng, nullptr);
+            const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+            const size_t np = static_cast<size_t>(B) * H * T * T;
+            std::vector<float> rout(x.q.size()), rprobs(np), out(x.q.size()), probs(np, 7.0f);
+            reference::causal_attention_forward(rout.data(), rprobs.data(), x.q.data(), x.k.data(),
+                                                x.v.data(), seg.data(), B, T, H, Hkv, D, scale);
+            causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(), x.v.data(),
+                                     seg.data(), B, T, H, Hkv, D, scale, &team2);
+            for (size_t i = 0; i < out.size(); ++i)
+                ASSERT_NEAR(out[i], rout[i], 5e-5 * (1 + std::fabs(rout[i]))) << i;
+            for (size_t i = 0; i < np; ++i) {
+                const int64_t bh = static_cast<int64_t>(i / (size_t(T) * T));
+                const int t = static_cast<int>(i / T % T), j = static_cast<int>(i % T);
+                const int j0 = seg[(bh / H) * T + t];
+                if (j > t || j < j0) {
+                    ASSERT_EQ(probs[i], 0.0f) << i;
+                } else {
+                    ASSERT_NEAR(probs[i], rprobs[i], 1e-5) << i;
+                }
+            }
+            std::vector<float> rdq(x.q.size()), rdk(x.k.size()), rdv(x.k.size());
+            std::vector<float> dq(x.q.size()), dk(x.k.size()), dv(x.k.size());
+            reference::causal_attention_backward(rdq.data(), rdk.data(), rdv.data(), x.dout.data(),
+                                                 probs.data(), x.q.data(), x.k.data(), x.v.data(),
+                                                 B, T, H, Hkv, D, scale);
+            causal_attention_backward(dq.data(), dk.data(), dv.data(), x.dout.data(), probs.data(),
+                                      x.q.data(), x.k.data(), x.v.data(), B, T, H, Hkv, D, scale,
+                                      &team2);
+            for (size_t i = 0; i < dq.size(); ++i)
+                ASSERT_NEAR(dq[i], rdq[i], 5e-5 * (1 + std::fabs(rdq[i]))) << i;
+            for (size_t i = 0; i < dk.size(); ++i) {
+                ASSERT_NEAR(dk[i], rdk[i], 5e-5 * (1 + std::fabs(rdk[i]))) << i;
+                ASSERT_NEAR(dv[i], rdv[i], 5e-5 * (1 + std::fabs(rdv[i]))) << i;
+            }
+        }
+    }
+}
+
+// Finite differences of L = Σ out · g through the segmented forward (reference and cpu
+// backward both).
+TEST(KernelsCausalAttention, SegmentsFiniteDifferences) {
+    std::mt19937 rng(34);
+    const CausalCase c{2, 9, 4, 2, 8};
+    CausalData x = causal_data(c, rng);
+    std::vector<int> starts;
+    const std::vector<int32_t> seg = random_segments(c.B, c.T, rng, &starts);
+    const auto g = gradcheck::random_vector(static_cast<int64_t>(x.q.size()), rng);
+    const float scale = 1.0f / std::sqrt(8.0f);
+    const size_t np = size_t{2} * 4 * 9 * 9;
+    auto loss = [&] {
+        std::vector<float> out(x.q.size()), probs(np);
+        reference::causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(),
+                                            x.v.data(), seg.data(), c.B, c.T, c.H, c.Hkv, c.D,
+                                            scale);
+        return gradcheck::dot(out, g);
+    };
+    // A segment's first query attends to itself only: its dq is exactly 0 (checked too).
+    std::vector<int64_t> zero_rows;
+    for (int n : starts)
+        for (int h = 0; h < c.H; ++h) zero_rows.push_back((int64_t{n} * c.H + h) * c.D);
+    base::WorkerTeam team2(2);
+    for (bool ref : {true, false}) {
+        SCOPED_TRACE(ref ? "reference" : "cpu");
+        std::vector<float> out(x.q.size()), probs(np);
+        std::vector<float> dq(x.q.size()), dk(x.k.size()), dv(x.k.size());
+        if (ref) {
+            reference::causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(),
+                                                x.v.data(), seg.data(), c.B, c.T, c.H, c.Hkv, c.D,
+                                                scale);
+            reference::causal_attention_backward(dq.data(), dk.data(), dv.data(), g.data(),
+                                                 probs.data(), x.q.data(), x.k.data(), x.v.data(),
+                                                 c.B, c.T, c.H, c.Hkv, c.D, scale);
+        } else {
+            causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(), x.v.data(),
+                                     seg.data(), c.B, c.T, c.H, c.Hkv, c.D, scale, &team2);
+            causal_attention_backward(dq.data(), dk.data(), dv.data(), g.data(), probs.data(),
+                                      x.q.data(), x.k.data(), x.v.data(), c.B, c.T, c.H, c.Hkv,
+                                      c.D, scale, &team2);
+        }
+        for (int64_t i : zero_rows) ASSERT_EQ(dq[i], 0.0f) << i;
+        gradcheck::check("dq", x.q.data(), dq.data(), static_cast<int64_t>(x.q.size()), loss, rng,
+                         16, zero_rows);
+        gradcheck::check("dk", x.k.data(), dk.data(), static_cast<int64_t>(x.k.size()), loss, rng,
+                         16);
+        gradcheck::check("dv", x.v.data(), dv.data(), static_cast<int64_t>(x.k.size()), loss, rng,
+                         16);
+    }
+}
+
+// A window of packed segments == each segment run alone as its own sequence (cpu kernel):
+// outputs and all three gradients bit-for-bit up to the f32 sgemm's summation order (|err|
+// <= 1e-6 (1 + |x|): the zero probabilities add exact zeros).
+TEST(KernelsCausalAttention, PackedWindowEqualsSeparateSegments) {
+    std::mt19937 rng(35);
+    const int T = 40, H = 4, Hkv = 2, D = 8;
+    const std::vector<int> bounds = {0, 11, 12, 30, 40};  // segments [0,11) [11,12) [12,30) [30,40)
+    const CausalCase c{1, T, H, Hkv, D};
+    const CausalData x = causal_data(c, rng);
+    std::vector<int32_t> seg(T);
+    for (size_t s = 0; s + 1 < bounds.size(); ++s)
+        for (int t = bounds[s]; t < bounds[s + 1]; ++t) seg[t] = bounds[s];
+    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+    std::vector<float> out(x.q.size()), probs(size_t{H} * T * T);
+    std::vector<float> dq(x.q.size()), dk(x.k.size()), dv(x.k.size());
+    causal_attention_forward(out.data(), probs.data(), x.q.data(), x.k.data(), x.v.data(),
+                             seg.data(), 1, T, H, Hkv, D, scale, nullptr);
+    causal_attention_backward(dq.data(), dk.data(), dv.data(), x.dout.data(), probs.data(),
+                              x.q.data(), x.k.data(), x.v.data(), 1, T, H, Hkv, D, scale, nullptr);
+    for (size_t s = 0; s + 1 < bounds.size(); ++s) {
+        const int t0 = bounds[s], n = bounds[s + 1] - bounds[s];
+        auto slice = [&](const std::vector<float>& a, int heads) {
+            return std::vector<float>(a.begin() + int64_t{t0} * heads * D,
+                                      a.begin() + int64_t{t0 + n} * heads * D);
+        };
+        const auto q = slice(x.q, H), k = slice(x.k, Hkv), v = slice(x.v, Hkv),
+                   dout = slice(x.dout, H);
+        std::vector<float> o(q.size()), p(size_t{H} * n * n), gq(q.size()), gk(k.size()),
+            gv(k.size());
+        causal_attention_forward(o.data(), p.data(), q.data(), k.data(), v.data(), nullptr, 1, n,
+                                 H, Hkv, D, scale, nullptr);
+        causal_attention_backward(gq.data(), gk.data(), gv.data(), dout.data(), p.data(), q.data(),
+                                  k.data(), v.data(), 1, n, H, Hkv, D, scale, nullptr);
+        auto expect = [&](const std::vector<float>& packed, const std::vector<float>& alone,
+                          int heads, const char* what) {
+            const auto got = slice(packed, heads);
+            for (size_t i = 0; i < alone.size(); ++i)
+                ASSERT_NEAR(got[i], alone[i], 1e-6 * (1 + std::fabs(alone[i])))
+                    << what << " segment " << s << " [" << i << "]";
+        };
+        expect(out, o, H, "out");
+        expect(dq, gq, H, "dq");
+        expect(dk, gk, Hkv, "dk");
+        expect(dv, gv, Hkv, "dv");
     }
 }
 

@@ -62,7 +62,8 @@ struct TrainModel::Impl {
 
     // Geometry of the buffers below.
     int B = 0, T = 0;
-    std::vector<int32_t> pos;       // (N)
+    std::vector<int32_t> pos;       // (N) RoPE positions
+    std::vector<int32_t> seg;       // (N) seg_begin of the current batch; empty: none
     std::vector<float> acts;        // saved activations
     std::vector<LayerActs> la;      // (L) views into acts
     float* x_final = nullptr;       // (N, C) residual after the last layer
@@ -300,7 +301,7 @@ double TrainModel::flops_per_token(int T) const {
            12.0 * config_.n_layers * static_cast<double>(T) * config_.q_dim();
 }
 
-void TrainModel::forward(const int32_t* inputs, int B, int T) {
+void TrainModel::forward(const int32_t* inputs, int B, int T, const int32_t* seg_begin) {
     Impl& I = *impl_;
     const model::LlamaConfig& c = config_;
     const int64_t N = static_cast<int64_t>(B) * T, C = c.dim, F = c.hidden_dim;
@@ -366,6 +367,13 @@ void TrainModel::forward(const int32_t* inputs, int B, int T) {
         I.dk = stake(N * KD);
         I.dv = stake(N * KD);
     }
+    if (seg_begin) {
+        I.seg.assign(seg_begin, seg_begin + N);
+        for (int64_t n = 0; n < N; ++n) I.pos[n] = static_cast<int32_t>(n % T) - I.seg[n];
+    } else if (!I.seg.empty()) {
+        I.seg.clear();
+        for (int64_t n = 0; n < N; ++n) I.pos[n] = static_cast<int32_t>(n % T);
+    }
     kernels::embedding_forward(I.la[0].x_in, inputs, N, weight(I.embed));
     for (int l = 0; l < L; ++l) layer_forward(l, l + 1 < L ? I.la[l + 1].x_in : I.x_final);
     kernels::rmsnorm_forward(I.xf, I.x_final, param(I.norm), N, C, c.rms_eps);
@@ -393,7 +401,8 @@ void TrainModel::layer_forward(int l, float* out) {
     kernels::matmul_forward(a.v, a.xn1, weight(x.wv), param(x.bv), N, team);
     kernels::rope_forward(a.q, I.pos.data(), I.inv_freq.data(), N, H, D, c.rope_style);
     kernels::rope_forward(a.k, I.pos.data(), I.inv_freq.data(), N, Hkv, D, c.rope_style);
-    kernels::causal_attention_forward(a.att, a.probs, a.q, a.k, a.v, B, T, H, Hkv, D,
+    kernels::causal_attention_forward(a.att, a.probs, a.q, a.k, a.v,
+                                      I.seg.empty() ? nullptr : I.seg.data(), B, T, H, Hkv, D,
                                       1.0f / std::sqrt(static_cast<float>(D)), team);
     kernels::matmul_forward(a.x_mid, a.att, weight(x.wo), nullptr, N, team);
     add_into(a.x_mid, a.x_in, N * C);
@@ -453,11 +462,12 @@ void TrainModel::layer_backward(int l) {
 
 kernels::CrossEntropyStats TrainModel::forward_backward(const int32_t* inputs,
                                                         const int32_t* targets, int B, int T,
-                                                        float grad_scale) {
+                                                        float grad_scale,
+                                                        const int32_t* seg_begin) {
     Impl& I = *impl_;
     const model::LlamaConfig& c = config_;
     const int64_t N = static_cast<int64_t>(B) * T, C = c.dim;
-    forward(inputs, B, T);
+    forward(inputs, B, T, seg_begin);
     kernels::CrossEntropyStats ce = kernels::lm_head_cross_entropy(
         I.dxf, grad(I.head), I.xf, param(I.head), targets, N, C, c.vocab_size, grad_scale,
         options_.ce_chunk_tokens, team_.get());
@@ -469,18 +479,19 @@ kernels::CrossEntropyStats TrainModel::forward_backward(const int32_t* inputs,
 }
 
 kernels::CrossEntropyStats TrainModel::forward_loss(const int32_t* inputs, const int32_t* targets,
-                                                    int B, int T) {
+                                                    int B, int T, const int32_t* seg_begin) {
     Impl& I = *impl_;
     const int64_t N = static_cast<int64_t>(B) * T;
-    forward(inputs, B, T);
+    forward(inputs, B, T, seg_begin);
     return kernels::lm_head_cross_entropy(nullptr, nullptr, I.xf, param(I.head), targets, N,
                                           config_.dim, config_.vocab_size, 1.0f,
                                           options_.ce_chunk_tokens, team_.get());
 }
 
-void TrainModel::forward_logits(const int32_t* inputs, int B, int T, float* logits) {
+void TrainModel::forward_logits(const int32_t* inputs, int B, int T, float* logits,
+                                const int32_t* seg_begin) {
     Impl& I = *impl_;
-    forward(inputs, B, T);
+    forward(inputs, B, T, seg_begin);
     kernels::matmul_forward(logits, I.xf, weight(I.head), nullptr, static_cast<int64_t>(B) * T,
                             team_.get());
 }

@@ -36,12 +36,16 @@ void attention_forward(float* out, const float* q, const KvBlocks* kv, int64_t N
 
 // ---- Training: causal GQA attention over B contiguous sequences of T tokens ----
 // q: (B, T, H, D) already rotated; k, v: (B, T, Hkv, D); out: (B, T, H, D);
-// probs: (B, H, T, T) saved softmax rows (entries j > t are 0), kept for backward.
-// Query head h reads kv head h / (H / Hkv). Softmax in f32 (reference:: in double).
+// probs: (B, H, T, T) saved softmax rows (entries outside the attended keys are 0), kept for
+// backward. Query head h reads kv head h / (H / Hkv). Softmax in f32 (reference:: in double).
+// seg_begin: (B, T) or nullptr. Query t of sequence b attends keys [seg_begin[b·T + t], t]
+// (0 <= seg_begin <= t): with the start of each packed example there, a window of packed
+// examples computes what each example would alone. nullptr: every query starts at key 0.
 void causal_attention_forward(float* out, float* probs, const float* q, const float* k,
-                              const float* v, int B, int T, int H, int Hkv, int D, float scale,
-                              base::WorkerTeam* team);
-// dq (B, T, H, D), dk, dv (B, T, Hkv, D): assigned. dout: (B, T, H, D).
+                              const float* v, const int32_t* seg_begin, int B, int T, int H,
+                              int Hkv, int D, float scale, base::WorkerTeam* team);
+// dq (B, T, H, D), dk, dv (B, T, Hkv, D): assigned. dout: (B, T, H, D). The segments need no
+// argument: they are in probs, whose zeros give zero score gradients (dS = P ∘ (dP − Σ dP P)).
 void causal_attention_backward(float* dq, float* dk, float* dv, const float* dout,
                                const float* probs, const float* q, const float* k,
                                const float* v, int B, int T, int H, int Hkv, int D, float scale,
@@ -51,7 +55,8 @@ namespace reference {
 void attention_forward(float* out, const float* q, const KvBlocks* kv, int64_t N, int H, int Hkv,
                        int D, float scale);
 void causal_attention_forward(float* out, float* probs, const float* q, const float* k,
-                              const float* v, int B, int T, int H, int Hkv, int D, float scale);
+                              const float* v, const int32_t* seg_begin, int B, int T, int H,
+                              int Hkv, int D, float scale);
 void causal_attention_backward(float* dq, float* dk, float* dv, const float* dout,
                                const float* probs, const float* q, const float* k,
                                const float* v, int B, int T, int H, int Hkv, int D, float scale);

@@ -78,13 +78,19 @@ public:
     void zero_grads();
     // One micro-batch: inputs, targets (B, T); targets < 0 are not loss targets. grads +=
     // d(grad_scale · Σ CE) / d params. Returns the CE sum and the number of targets.
+    // seg_begin (B, T) or nullptr: packed examples (attention reset). Token t of sequence b
+    // belongs to the example starting at offset seg_begin[b·T + t] <= t of its sequence; it
+    // attends only to that example's tokens and its RoPE position is t − seg_begin, so each
+    // example computes what it would alone. nullptr: one sequence of T tokens per row.
     kernels::CrossEntropyStats forward_backward(const int32_t* inputs, const int32_t* targets,
-                                                int B, int T, float grad_scale);
+                                                int B, int T, float grad_scale,
+                                                const int32_t* seg_begin = nullptr);
     // The loss only (evaluation); grads untouched.
     kernels::CrossEntropyStats forward_loss(const int32_t* inputs, const int32_t* targets, int B,
-                                            int T);
+                                            int T, const int32_t* seg_begin = nullptr);
     // Logits (B·T, V) of every position (tests and small models only: holds N × V floats).
-    void forward_logits(const int32_t* inputs, int B, int T, float* logits);
+    void forward_logits(const int32_t* inputs, int B, int T, float* logits,
+                        const int32_t* seg_begin = nullptr);
 
     // Bytes of saved activations and backward scratch for a (B, T) micro-batch.
     size_t activation_bytes(int B, int T) const {
@@ -103,7 +109,7 @@ public:
 private:
     struct Impl;
     TrainModel(model::LlamaConfig config, const TrainModelOptions& options);
-    void forward(const int32_t* inputs, int B, int T);   // fills the saved activations
+    void forward(const int32_t* inputs, int B, int T, const int32_t* seg_begin);  // saves acts
     void layer_forward(int layer, float* out);              // out (N, C): the next residual
     void layer_backward(int layer);                         // dx: d out -> d x_in
     tensor::Tensor weight(int idx) const;                   // f32 view of info_[idx]

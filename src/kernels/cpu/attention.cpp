@@ -208,12 +208,13 @@ void check_shapes(int B, int T, int H, int Hkv, int D) {
     JENNY_CHECK(Hkv > 0 && H % Hkv == 0, "attention: H={} not a multiple of Hkv={}", H, Hkv);
 }
 
-// Turns scores row[0, n) into their softmax and zeroes row[n, T).
-void softmax_causal_row(float* row, int n, int T) {
+// Turns scores row[j0, n) into their softmax and zeroes row[0, j0) and row[n, T).
+void softmax_causal_row(float* row, int j0, int n, int T) {
     float max = -INFINITY;
-    for (int j = 0; j < n; ++j) max = std::max(max, row[j]);
-    const float inv = 1.0f / exp_in_place(row, n, max);
-    for (int j = 0; j < n; ++j) row[j] *= inv;
+    for (int j = j0; j < n; ++j) max = std::max(max, row[j]);
+    const float inv = 1.0f / exp_in_place(row + j0, n - j0, max);
+    for (int j = j0; j < n; ++j) row[j] *= inv;
+    std::fill(row, row + j0, 0.0f);
     std::fill(row + n, row + T, 0.0f);
 }
 
@@ -237,8 +238,8 @@ void softmax_backward_row(float* ds, const float* p, int n, int t1) {
 }  // namespace
 
 void causal_attention_forward(float* out, float* probs, const float* q, const float* k,
-                              const float* v, int B, int T, int H, int Hkv, int D, float scale,
-                              base::WorkerTeam* team) {
+                              const float* v, const int32_t* seg_begin, int B, int T, int H,
+                              int Hkv, int D, float scale, base::WorkerTeam* team) {
     check_shapes(B, T, H, Hkv, D);
     const int group = H / Hkv;
     const int64_t qs = static_cast<int64_t>(H) * D, ks = static_cast<int64_t>(Hkv) * D;
@@ -257,7 +258,11 @@ void causal_attention_forward(float* out, float* probs, const float* q, const fl
                 // S[t0:t1, 0:t1] = scale · q[t0:t1] · k[0:t1]ᵀ
                 cpu::sgemm(false, true, t1 - t0, t1, D, scale, qh + t0 * qs, qs, kh, ks, 0.0f,
                            P + t0 * T, T);
-                for (int t = t0; t < t1; ++t) softmax_causal_row(P + t * T, t + 1, T);
+                for (int t = t0; t < t1; ++t) {
+                    const int j0 = seg_begin ? seg_begin[b * T + t] : 0;
+                    JENNY_CHECK(j0 >= 0 && j0 <= t, "attention: seg_begin {} at t={}", j0, t);
+                    softmax_causal_row(P + t * T, j0, t + 1, T);
+                }
                 // out[t0:t1] = P[t0:t1, 0:t1] · v[0:t1]
                 cpu::sgemm(false, false, t1 - t0, D, t1, 1.0f, P + t0 * T, T, vh, ks, 0.0f,
                            oh + t0 * qs, qs);

@@ -56,7 +56,8 @@ void attention_forward(float* out, const float* q, const KvBlocks* kv, int64_t N
 }
 
 void causal_attention_forward(float* out, float* probs, const float* q, const float* k,
-                              const float* v, int B, int T, int H, int Hkv, int D, float scale) {
+                              const float* v, const int32_t* seg_begin, int B, int T, int H,
+                              int Hkv, int D, float scale) {
     JENNY_CHECK(Hkv > 0 && H % Hkv == 0, "attention: H={} not a multiple of Hkv={}", H, Hkv);
     const int group = H / Hkv;
     const int64_t qs = static_cast<int64_t>(H) * D, ks = static_cast<int64_t>(Hkv) * D;
@@ -69,8 +70,10 @@ void causal_attention_forward(float* out, float* probs, const float* q, const fl
             const float* vh = v + b * T * ks + hk * D;
             float* P = probs + (b * H + h) * T * T;  // (T, T)
             for (int t = 0; t < T; ++t) {
+                const int j0 = seg_begin ? seg_begin[b * T + t] : 0;
+                JENNY_CHECK(j0 >= 0 && j0 <= t, "attention: seg_begin {} at t={}", j0, t);
                 double max = -INFINITY;
-                for (int j = 0; j <= t; ++j) {
+                for (int j = j0; j <= t; ++j) {
                     double s = 0.0;
                     for (int d = 0; d < D; ++d)
                         s += static_cast<double>(qh[t * qs + d]) * kh[j * ks + d];
@@ -78,12 +81,12 @@ void causal_attention_forward(float* out, float* probs, const float* q, const fl
                     max = std::max(max, p[j]);
                 }
                 double sum = 0.0;
-                for (int j = 0; j <= t; ++j) sum += (p[j] = std::exp(p[j] - max));
+                for (int j = j0; j <= t; ++j) sum += (p[j] = std::exp(p[j] - max));
                 for (int j = 0; j < T; ++j)
-                    P[t * T + j] = j <= t ? static_cast<float>(p[j] / sum) : 0.0f;
+                    P[t * T + j] = j >= j0 && j <= t ? static_cast<float>(p[j] / sum) : 0.0f;
                 for (int d = 0; d < D; ++d) {
                     double acc = 0.0;
-                    for (int j = 0; j <= t; ++j) acc += p[j] / sum * vh[j * ks + d];
+                    for (int j = j0; j <= t; ++j) acc += p[j] / sum * vh[j * ks + d];
                     out[b * T * qs + t * qs + h * D + d] = static_cast<float>(acc);
                 }
             }
