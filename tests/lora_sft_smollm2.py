@@ -97,7 +97,7 @@ def main():
         "data": {"train": [{"path": str(data / "train.jsonl"), "format": "sft"}],
                  "val": [{"path": str(data / "heldout.jsonl"), "format": "sft"}]},
         "batch": {"micro_batch": micro, "seq_len": seq_len, "grad_accum": accum},
-        "optim": {"lr_max": a.lr, "lr_min": a.lr / 10, "adamw": {"weight_decay": 0.0}},
+        "optim": {"lr_max": a.lr, "lr_min": a.lr / 10, "weight_decay": 0.0},
         "schedule": {"kind": "cosine", "warmup_steps": 2, "total_steps": 10},
         "eval": {"every": 0, "batches": 4},
         "checkpoint": {"every_steps": 0, "keep_last": 1},
