@@ -76,5 +76,6 @@ Command register_inspect(CLI::App& root);
 Command register_perplexity(CLI::App& root);
 Command register_bench(CLI::App& root);
 Command register_train(CLI::App& root);
+Command register_lora(CLI::App& root);
 
 }  // namespace jenny::cli

@@ -11,6 +11,8 @@ Command register_generate(CLI::App& root) {
     auto flags = std::make_shared<ConfigFlags>(cmd);
     flags->flag("--model,-m", "model", "HF directory, .gguf or llama2.c .bin")->type_name("PATH");
     flags->flag("--tokenizer", "tokenizer", "tokenizer override")->type_name("PATH");
+    flags->flag("--lora", "lora", "LoRA adapter directory (PEFT layout), applied at run time")
+        ->type_name("DIR");
     flags->flag("--prompt,-p", "prompt", "prompt text (the user message with --chat)")
         ->type_name("TEXT");
     flags->toggle("--chat", "chat", "use the model's chat template");

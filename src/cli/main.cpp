@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
     commands.push_back(jenny::cli::register_perplexity(root));
     commands.push_back(jenny::cli::register_bench(root));
     commands.push_back(jenny::cli::register_train(root));
+    commands.push_back(jenny::cli::register_lora(root));
 
     try {
         root.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jenny/model/generator.h"
+#include "jenny/model/lora_command.h"
 #include "jenny/tokenizer/chat_template.h"
 
 namespace jenny::model {
@@ -17,6 +18,10 @@ base::Status run_generate(const GenerateConfig& config, std::FILE* out, std::FIL
     lo.n_threads = config.threads;
     lo.tokenizer_path = config.tokenizer;
     JENNY_ASSIGN_OR_RETURN(LoadedModel m, load_model(config.model, lo, env));
+    if (!config.lora.empty()) {
+        Status s = attach_lora(m, config.lora, env);
+        if (!s.ok()) return Status(s.code(), "--lora " + config.lora + ": " + s.message());
+    }
     auto kv_dtype = tensor::dtype_from_name(config.kv_dtype);
     if (!kv_dtype) return Status::invalid_argument("kv_dtype: " + config.kv_dtype);
 

@@ -218,6 +218,11 @@ void LlamaModel::attention_block(int layer, const Batch& batch, KvCache& kv, flo
         kernels::matmul_forward(q, xn, w.wq, bq, N, team);
         kernels::matmul_forward(k, xn, w.wk, bk, N, team);
         kernels::matmul_forward(v, xn, w.wv, bv, N, team);
+        if (lora_) {
+            lora_side(layer, kLoraQ, q, xn, N);
+            lora_side(layer, kLoraK, k, xn, N);
+            lora_side(layer, kLoraV, v, xn, N);
+        }
     }
     kernels::rope_forward(q, batch.pos.data(), inv_freq_.data(), N, H, D, config_.rope_style);
     kernels::rope_forward(k, batch.pos.data(), inv_freq_.data(), N, Hkv, D, config_.rope_style);
@@ -238,6 +243,7 @@ void LlamaModel::attention_block(int layer, const Batch& batch, KvCache& kv, flo
     kernels::attention_forward(att, q, kv_views_.data(), N, H, Hkv, D,
                                1.0f / std::sqrt(static_cast<float>(D)), team);
     kernels::matmul_forward(s_.tmp, att, w.wo, nullptr, N, team);  // (N, C)
+    if (lora_) lora_side(layer, kLoraO, s_.tmp, att, N);
     kernels::add_forward(x, x, s_.tmp, N * C);
 }
 
@@ -249,9 +255,38 @@ void LlamaModel::ffn_block(int layer, float* x, int64_t N) {
     kernels::rmsnorm_forward(xn, x, w.ffn_norm.data_as<float>(), N, C, config_.rms_eps);
     kernels::matmul_forward(g, xn, w.w_gate, nullptr, N, team);
     kernels::matmul_forward(u, xn, w.w_up, nullptr, N, team);
+    if (lora_) {
+        lora_side(layer, kLoraGate, g, xn, N);
+        lora_side(layer, kLoraUp, u, xn, N);
+    }
     kernels::swiglu_forward(g, g, u, N * F);
     kernels::matmul_forward(s_.tmp, g, w.w_down, nullptr, N, team);  // (N, C)
+    if (lora_) lora_side(layer, kLoraDown, s_.tmp, g, N);
     kernels::add_forward(x, x, s_.tmp, N * C);
+}
+
+Status LlamaModel::set_lora(std::shared_ptr<const LoraAdapter> adapter) {
+    if (!adapter) {
+        lora_.reset();
+        return Status();
+    }
+    JENNY_RETURN_IF_ERROR(check_lora_adapter(*adapter, config_));
+    if (config_.rope_style == kernels::RopeStyle::kHalf) {
+        lora_ = std::move(adapter);
+    } else {
+        lora_ = std::make_shared<const LoraAdapter>(lora_for_rope_style(*adapter, config_));
+    }
+    return Status();
+}
+
+void LlamaModel::lora_side(int layer, int target, float* y, const float* x, int64_t N) {
+    if (layer >= static_cast<int>(lora_->a.size())) return;
+    const Tensor& A = lora_->a[layer][target];
+    if (!A.defined()) return;
+    const Tensor& B = lora_->b[layer][target];
+    const size_t need = static_cast<size_t>(N * (A.rows() + B.rows()));
+    if (lora_scratch_.size() < need) lora_scratch_.resize(need);
+    lora_apply(y, x, A, B, lora_->config.scale(), N, lora_scratch_.data(), team_.get());
 }
 
 }  // namespace jenny::model

@@ -10,7 +10,8 @@ namespace jenny::kernels {
 void rmsnorm_forward(float* out, const float* x, const float* weight, int64_t N, int64_t C,
                      float eps);
 
-// Backward: dx (N, C) = d out / d x (assigned; may alias dout); dweight (C) += ...;
+// Backward: dx (N, C) = d out / d x (assigned; may alias dout); dweight (C) += ... (nullptr:
+// a frozen weight, not wanted);
 // x is the forward input; dout (N, C).
 void rmsnorm_backward(float* dx, float* dweight, const float* dout, const float* x,
                       const float* weight, int64_t N, int64_t C, float eps);

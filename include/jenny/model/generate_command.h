@@ -15,6 +15,7 @@ namespace jenny::model {
 struct GenerateConfig {
     std::string model;      // HF directory, .gguf, or llama2.c .bin
     std::string tokenizer;  // optional override of the tokenizer beside the model
+    std::string lora;       // a LoRA adapter directory applied at run time (PEFT layout)
     std::string prompt;     // the text (or, with chat, the user message)
     bool chat = false;      // wrap the prompt in the model's chat template
     std::string system;     // chat only: a system message
@@ -28,6 +29,7 @@ struct GenerateConfig {
     void visit(V& v) {
         v.required("model", model, "model: HF directory, .gguf or llama2.c .bin");
         v.field("tokenizer", tokenizer, "tokenizer path (default: the model's own)");
+        v.field("lora", lora, "LoRA adapter directory (PEFT layout), applied without merging");
         v.field("prompt", prompt, "prompt text (the user message with chat)");
         v.field("chat", chat, "render the prompt with the model's chat template");
         v.field("system", system, "system message (chat only)");

@@ -27,6 +27,7 @@
 #include "jenny/model/kv_cache.h"
 #include "jenny/model/llama_config.h"
 #include "jenny/model/llama_weights.h"
+#include "jenny/model/lora_adapter.h"
 #include "jenny/tensor/arena.h"
 
 namespace jenny::model {
@@ -48,6 +49,12 @@ public:
     // sequence's reserved length or beyond max positions, an unknown sequence.
     base::Status forward(const Batch& batch, KvCache& kv, float* out, bool log_probs = false);
 
+    // A LoRA adapter applied at run time as a low-rank side path on each adapted projection
+    // (y = W x + scale · B A x; the base weights are not changed, so adapters can be swapped
+    // between calls). nullptr removes it. Errors: the adapter's shapes do not fit this model.
+    base::Status set_lora(std::shared_ptr<const LoraAdapter> adapter);
+    const LoraAdapter* lora() const { return lora_.get(); }
+
     // The KV cache geometry for this model.
     KvCacheConfig kv_config(tensor::DType dtype, int64_t n_blocks, int block_size = 16) const;
     // Scratch bytes forward() needs for a batch of n tokens with n_out outputs.
@@ -57,6 +64,8 @@ private:
     LlamaModel(LlamaConfig config, LlamaWeights weights, int n_threads);
     void attention_block(int layer, const Batch& batch, KvCache& kv, float* x, int64_t N);
     void ffn_block(int layer, float* x, int64_t N);
+    // y (N, out) += the adapter's side path for (layer, target) on x, when it has one.
+    void lora_side(int layer, int target, float* y, const float* x, int64_t N);
 
     LlamaConfig config_;
     LlamaWeights weights_;
@@ -64,6 +73,8 @@ private:
     std::unique_ptr<base::WorkerTeam> team_;
     tensor::Arena arena_;
     std::vector<kernels::KvBlocks> kv_views_;  // (N) per layer call
+    std::shared_ptr<const LoraAdapter> lora_;   // in this model's q/k row order
+    std::vector<float> lora_scratch_;           // N · (r + out), grown on demand
     struct Scratch {
         float *xn, *tmp, *q, *att, *k, *v, *g, *u, *qkv;
     } s_{};  // carved from arena_ once per forward()

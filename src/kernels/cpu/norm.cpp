@@ -67,7 +67,7 @@ void rmsnorm_backward(float* dx, float* dweight, const float* dout, const float*
         const float k = r * r * r * ux / static_cast<float>(C);
         for (c = 0; c < C; ++c) {
             const float g = gn[c];
-            dweight[c] += r * g * xn[c];
+            if (dweight) dweight[c] += r * g * xn[c];
             dn[c] = r * g * weight[c] - k * xn[c];
         }
     }

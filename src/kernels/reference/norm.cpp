@@ -30,7 +30,7 @@ void rmsnorm_backward(float* dx, float* dweight, const float* dout, const float*
         const double k = r * r * r * ux / static_cast<double>(C);
         for (int64_t c = 0; c < C; ++c) {
             const double g = gn[c];
-            dweight[c] = static_cast<float>(dweight[c] + r * g * xn[c]);
+            if (dweight) dweight[c] = static_cast<float>(dweight[c] + r * g * xn[c]);
             dx[n * C + c] = static_cast<float>(r * g * weight[c] - k * xn[c]);
         }
     }
