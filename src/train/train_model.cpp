@@ -80,17 +80,14 @@ TrainModel::~TrainModel() = default;
 base::Result<std::unique_ptr<TrainModel>> TrainModel::create(const model::LlamaConfig& config,
                                                             const TrainModelOptions& options) {
     JENNY_RETURN_IF_ERROR(config.validate());
-    if (config.packed_wqkv)
-        return base::Status::unsupported(
-            "training InternLM2's packed wqkv is not supported yet; convert the model to a "
-            "llama-layout HF directory first");
-    if (config.sliding_window > 0)
-        return base::Status::unsupported(
-            "training with a sliding attention window is not supported yet (config "
-            "sliding_window = " + std::to_string(config.sliding_window) + ")");
+    // InternLM2's packed wqkv trains as separate q/k/v (load_weights unpacks it; save_hf
+    // packs it again). A sliding window changes nothing while T <= sliding_window, which
+    // forward() requires (the trainer checks batch.seq_len first).
     if (options.ce_chunk_tokens < 0)
         return base::Status::invalid_argument("ce_chunk_tokens must be >= 0 (0: automatic)");
-    std::unique_ptr<TrainModel> m(new TrainModel(config, options));
+    model::LlamaConfig unpacked = config;
+    unpacked.packed_wqkv = false;
+    std::unique_ptr<TrainModel> m(new TrainModel(unpacked, options));
     if (m->options_.ce_chunk_tokens == 0) m->options_.ce_chunk_tokens = auto_ce_chunk(config.vocab_size);
     const int64_t V = config.vocab_size, C = config.dim, F = config.hidden_dim;
     const int64_t QD = config.q_dim(), KD = config.kv_dim();
@@ -212,14 +209,39 @@ base::Status TrainModel::load_weights(const model::LlamaWeights& w) {
     for (int l = 0; l < config_.n_layers; ++l) {
         const LayerIdx& x = I.layers[l];
         const model::LlamaLayerWeights& s = w.layers[l];
-        if (s.wqkv.defined())
-            return base::Status::unsupported("load_weights: packed wqkv is not trainable yet");
         JENNY_RETURN_IF_ERROR(copy(x.attn_norm, s.attn_norm, "attn_norm"));
-        JENNY_RETURN_IF_ERROR(copy(x.wq, s.wq, "wq"));
+        if (s.wqkv.defined()) {
+            // InternLM2: per kv head g, rows [q heads of group g (H/Hkv·D), k (D), v (D)].
+            const int D = config_.head_dim, Hkv = config_.n_kv_heads;
+            const int q_per_kv = config_.n_heads / Hkv;
+            const int64_t C = config_.dim;
+            if (s.wqkv.numel() != (config_.q_dim() + 2 * config_.kv_dim()) * C)
+                return base::Status::invalid_argument("load_weights: layer " + std::to_string(l) +
+                                                      " wqkv has the wrong size");
+            Tensor packed = s.wqkv.to_f32();
+            Tensor q = Tensor::empty(DType::kF32, {config_.q_dim(), C});
+            Tensor k = Tensor::empty(DType::kF32, {config_.kv_dim(), C});
+            Tensor v = Tensor::empty(DType::kF32, {config_.kv_dim(), C});
+            const float* src = packed.data_as<float>();
+            for (int g = 0; g < Hkv; ++g) {
+                const float* base = src + int64_t{g} * (q_per_kv + 2) * D * C;
+                std::memcpy(q.mutable_data_as<float>() + int64_t{g} * q_per_kv * D * C, base,
+                            sizeof(float) * q_per_kv * D * C);
+                std::memcpy(k.mutable_data_as<float>() + int64_t{g} * D * C,
+                            base + int64_t{q_per_kv} * D * C, sizeof(float) * D * C);
+                std::memcpy(v.mutable_data_as<float>() + int64_t{g} * D * C,
+                            base + int64_t{q_per_kv + 1} * D * C, sizeof(float) * D * C);
+            }
+            JENNY_RETURN_IF_ERROR(copy(x.wq, q, "wq (from wqkv)"));
+            JENNY_RETURN_IF_ERROR(copy(x.wk, k, "wk (from wqkv)"));
+            JENNY_RETURN_IF_ERROR(copy(x.wv, v, "wv (from wqkv)"));
+        } else {
+            JENNY_RETURN_IF_ERROR(copy(x.wq, s.wq, "wq"));
+            JENNY_RETURN_IF_ERROR(copy(x.wk, s.wk, "wk"));
+            JENNY_RETURN_IF_ERROR(copy(x.wv, s.wv, "wv"));
+        }
         JENNY_RETURN_IF_ERROR(copy(x.bq, s.bq, "bq"));
-        JENNY_RETURN_IF_ERROR(copy(x.wk, s.wk, "wk"));
         JENNY_RETURN_IF_ERROR(copy(x.bk, s.bk, "bk"));
-        JENNY_RETURN_IF_ERROR(copy(x.wv, s.wv, "wv"));
         JENNY_RETURN_IF_ERROR(copy(x.bv, s.bv, "bv"));
         JENNY_RETURN_IF_ERROR(copy(x.wo, s.wo, "wo"));
         JENNY_RETURN_IF_ERROR(copy(x.ffn_norm, s.ffn_norm, "ffn_norm"));
@@ -304,6 +326,9 @@ double TrainModel::flops_per_token(int T) const {
 void TrainModel::forward(const int32_t* inputs, int B, int T, const int32_t* seg_begin) {
     Impl& I = *impl_;
     const model::LlamaConfig& c = config_;
+    JENNY_CHECK(c.sliding_window <= 0 || T <= c.sliding_window,
+                "T={} exceeds the sliding window {}: full causal attention would differ", T,
+                c.sliding_window);
     const int64_t N = static_cast<int64_t>(B) * T, C = c.dim, F = c.hidden_dim;
     const int64_t QD = c.q_dim(), KD = c.kv_dim();
     const int L = c.n_layers, H = c.n_heads;

@@ -48,8 +48,10 @@ struct TrainModelOptions {
 
 class TrainModel {
 public:
-    // kUnsupported for what training does not handle yet (InternLM2's packed wqkv, sliding
-    // windows); kInvalidArgument for a config that does not validate.
+    // kInvalidArgument for a config that does not validate. InternLM2's packed wqkv is
+    // trained as separate q/k/v (config().packed_wqkv is false; load_weights unpacks, and
+    // model::save_hf packs again for an InternLM2 config). A sliding_window is accepted;
+    // forward requires T <= sliding_window (where full causal attention is the same).
     static base::Result<std::unique_ptr<TrainModel>> create(const model::LlamaConfig& config,
                                                             const TrainModelOptions& options = {});
     ~TrainModel();
