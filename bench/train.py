@@ -19,6 +19,10 @@ pytorch-debian, jenny, pytorch, ... for --rounds rounds):
   jenny             BUILD/bin/jenny train CFG with a generated config.yaml (same model, synthetic
                     random tokens, constant lr); tokens/s read from OUT/metrics.jsonl
                     ("tokens_per_s" per step); "unavailable (<error>)" when the command fails
+  jenny-mpi         data-parallel scaling: `mpirun -np 2 jenny train` with threads / 2 threads
+                    per rank and micro_batch B / 2 per rank (the same global batch of B
+                    samples; ZeRO-1); its "scaling" is its tokens/s over jenny's (goal >= 0.9).
+                    Unavailable without mpirun or a jenny built with MPI
 Each PyTorch worker runs --warmup steps (not timed) and then --steps timed steps (one step:
 forward, cross-entropy, backward, clip, AdamW step, zero_grad); jenny runs warmup + steps
 steps and the first 2 are dropped. An engine's tokens/s is the median over every timed step
@@ -45,6 +49,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -56,7 +61,7 @@ MODEL = dict(vocab_size=50304, hidden_size=384, intermediate_size=1024, num_hidd
              rope_theta=10000.0, rms_norm_eps=1e-5)
 B, T = 8, 256
 OPTIM = dict(lr=3e-4, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1, clip=1.0)
-ENGINES = ["pytorch", "pytorch-compile", "pytorch-debian", "jenny"]
+ENGINES = ["pytorch", "pytorch-compile", "pytorch-debian", "jenny", "jenny-mpi"]
 VENV_PY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                        ".venv", "bin", "python")
 DEBIAN_PY = "/usr/bin/python3"
@@ -252,14 +257,14 @@ def run_torch(python, spec, timeout):
     return json.loads(last[-1])
 
 
-def jenny_config(out_dir, threads, total_steps):
+def jenny_config(out_dir, threads, total_steps, micro_batch=B):
     m = MODEL
     model = ", ".join(f"{k}: {m[k]}" for k in (
         "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
         "num_attention_heads", "num_key_value_heads", "max_position_embeddings"))
     return (f"model: {{{model}}}\n"
             "data: {synthetic: true}\n"
-            f"batch: {{micro_batch: {B}, seq_len: {T}, grad_accum: 1}}\n"
+            f"batch: {{micro_batch: {micro_batch}, seq_len: {T}, grad_accum: 1}}\n"
             f"optim: {{lr_max: {OPTIM['lr']}, weight_decay: {OPTIM['weight_decay']}}}\n"
             f"schedule: {{kind: constant, warmup_steps: 0, total_steps: {total_steps}}}\n"
             "eval: {every: 0, batches: 0}\n"
@@ -268,19 +273,31 @@ def jenny_config(out_dir, threads, total_steps):
             f"out_dir: {out_dir}\n")
 
 
-def run_jenny(build, threads, steps, timeout):
+def run_jenny(build, threads, steps, timeout, ranks=1):
     exe = os.path.join(build, "bin", "jenny")
     if not os.access(exe, os.X_OK):
         return {"error": f"{exe} not built"}
+    cmd, env = [exe], None
+    if ranks > 1:
+        mpirun = shutil.which("mpirun")
+        if mpirun is None:
+            return {"error": "no mpirun (apt-get install openmpi-bin)"}
+        version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+        if "mpi=on" not in version:
+            return {"error": f"{exe} built without MPI: {version.strip()}"}
+        cmd = [mpirun, "-np", str(ranks), "--bind-to", "core"] + cmd
+        env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+                   OMPI_MCA_btl="self,vader", OMPI_MCA_btl_vader_single_copy_mechanism="none")
     with tempfile.TemporaryDirectory(prefix="jenny_bench_train_") as tmp:
         out_dir = os.path.join(tmp, "out")
         cfg = os.path.join(tmp, "config.yaml")
         with open(cfg, "w") as f:
-            f.write(jenny_config(out_dir, threads, JENNY_SKIP + steps))
+            f.write(jenny_config(out_dir, max(1, threads // ranks), JENNY_SKIP + steps,
+                                 micro_batch=B // ranks))
         t0 = time.perf_counter()
         try:
-            p = subprocess.run([exe, "train", cfg], capture_output=True, text=True,
-                               timeout=timeout)
+            p = subprocess.run(cmd + ["train", cfg], capture_output=True, text=True,
+                               timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
             return {"error": f"timed out after {timeout} s"}
         wall = time.perf_counter() - t0
@@ -357,8 +374,9 @@ def main():
             if e in unavailable:
                 continue
             t0 = time.perf_counter()
-            if e == "jenny":
-                res = run_jenny(args.build, args.threads, args.steps, args.timeout)
+            if e in ("jenny", "jenny-mpi"):
+                res = run_jenny(args.build, args.threads, args.steps, args.timeout,
+                                ranks=2 if e == "jenny-mpi" else 1)
             else:
                 python = DEBIAN_PY if e == "pytorch-debian" else VENV_PY
                 res = run_torch(python, dict(spec, compile=(e == "pytorch-compile")),
@@ -400,8 +418,11 @@ def main():
         summary[e] = s
     jt = summary.get("jenny", {}).get("tokens_per_s_median")
     for e in engines:
-        if e != "jenny" and jt and summary[e].get("tokens_per_s_median"):
+        if e not in ("jenny", "jenny-mpi") and jt and summary[e].get("tokens_per_s_median"):
             summary[e]["jenny_ratio"] = jt / summary[e]["tokens_per_s_median"]
+    if jt and summary.get("jenny-mpi", {}).get("tokens_per_s_median"):
+        # 2 ranks x threads/2 over 1 rank x threads, the same global batch (goal >= 0.9).
+        summary["jenny-mpi"]["scaling"] = summary["jenny-mpi"]["tokens_per_s_median"] / jt
 
     result = {
         "scenario": "train", "model": MODEL, "batch": {"B": B, "T": T},
@@ -446,6 +467,9 @@ def main():
             note = f"first step (compile) {statistics.median(cs):.0f} s" if cs else ""
         if "jenny_mfu_median" in s:
             note = f"jenny's own MFU (its start-up peak): {100 * s['jenny_mfu_median']:.1f} %"
+        if "scaling" in s:
+            note += (f"; 2 ranks x {max(1, args.threads // 2)} thread(s) / 1 rank x "
+                     f"{args.threads} threads = {s['scaling']:.2f}")
         print(f"| {e} | {ver} | {s['tokens_per_s_median']:.0f} | {mfu} | {mfu_free} | {ratio} "
               f"| {note} |")
     print(f"\nJSON: {out}")

@@ -7,6 +7,10 @@ base::Status TrainConfig::validate() const {
     if (batch.micro_batch < 1) return bad("batch.micro_batch: must be >= 1");
     if (batch.seq_len < 1) return bad("batch.seq_len: must be >= 1");
     if (batch.grad_accum < 1) return bad("batch.grad_accum: must be >= 1");
+    if (batch.global_batch < 0)
+        return bad("batch.global_batch: must be >= 0 (0: micro_batch x grad_accum x ranks)");
+    if (!(dist.timeout_s > 0)) return bad("dist.timeout_s: must be > 0 seconds");
+    if (!(dist.bucket_mb > 0)) return bad("dist.bucket_mb: must be > 0");
     if (eval.every < 0) return bad("eval.every: must be >= 0");
     if (eval.batches < 0) return bad("eval.batches: must be >= 0");
     if (checkpoint.every_steps < 0) return bad("checkpoint.every_steps: must be >= 0");

@@ -498,8 +498,13 @@ kernels::CrossEntropyStats TrainModel::forward_backward(const int32_t* inputs,
         options_.ce_chunk_tokens, team_.get());
     kernels::rmsnorm_backward(I.dx, grad(I.norm), I.dxf, I.x_final, param(I.norm), N, C,
                               c.rms_eps);
-    for (int l = c.n_layers - 1; l >= 0; --l) layer_backward(l);
+    if (grads_ready_) grads_ready_(info_[I.norm].offset);
+    for (int l = c.n_layers - 1; l >= 0; --l) {
+        layer_backward(l);
+        if (grads_ready_) grads_ready_(info_[I.layers[l].attn_norm].offset);
+    }
     kernels::embedding_backward(grad(I.embed), I.dx, inputs, N, C);
+    if (grads_ready_) grads_ready_(0);
     return ce;
 }
 

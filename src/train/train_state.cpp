@@ -79,6 +79,7 @@ base::Result<std::vector<CheckpointFile>> checkpoint_files(const TrainModel& tm,
                          {"version", 1},
                          {"step", state.step},
                          {"tokens_seen", state.tokens_seen},
+                         {"global_batch", state.global_batch},
                          {"skipped_steps", state.skipped_steps},
                          {"consecutive_bad", state.consecutive_bad},
                          {"data_cursor", nlohmann::json::object()},
@@ -87,7 +88,7 @@ base::Result<std::vector<CheckpointFile>> checkpoint_files(const TrainModel& tm,
                          {"loss_history", history_json(state.loss_history)},
                          {"val_history", history_json(state.val_history)}};
     // The data order is a pure function of (seed, global sample index): the cursor is the
-    // next global sample, step * grad_accum * micro_batch, kept for readers of the state.
+    // next global sample, step * global_batch, kept for readers of the state.
     js["data_cursor"]["next_step"] = state.step;
     const std::string text = js.dump(1) + "\n";
     files.push_back({"trainer_state.json",
@@ -131,6 +132,7 @@ Status load_checkpoint(const std::string& dir, TrainModel* tm, AdamW* adamw, Tra
         TrainState s;
         s.step = js.at("step").get<int64_t>();
         s.tokens_seen = js.at("tokens_seen").get<int64_t>();
+        s.global_batch = js.value("global_batch", int64_t{0});  // absent before data parallel
         s.skipped_steps = js.at("skipped_steps").get<int64_t>();
         s.consecutive_bad = js.at("consecutive_bad").get<int>();
         for (double l : js.at("loss_window")) s.loss_window.push_back(l);

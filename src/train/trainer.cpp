@@ -16,6 +16,8 @@
 #include "jenny/tokenizer/fingerprint.h"
 #include "jenny/train/adamw.h"
 #include "jenny/train/batch_source.h"
+#include "jenny/train/collective.h"
+#include "jenny/train/data_parallel.h"
 #include "jenny/train/loss_curve_svg.h"
 #include "jenny/train/train_model.h"
 #include "jenny/train/train_state.h"
@@ -187,20 +189,21 @@ std::vector<AdamWGroup> decay_groups(const TrainModel& tm, const AdamWConfig& o)
     return groups;
 }
 
-// Mean loss of eval.batches val micro-batches (deterministic: always the same windows).
-double evaluate(Run& r) {
+// Mean loss of eval.batches val micro-batches (deterministic: always the same windows), the
+// batches dealt round-robin over the ranks.
+double evaluate(Run& r, Collective& comm) {
     const int B = r.config.batch.micro_batch, T = r.config.batch.seq_len;
     std::vector<int32_t> in(static_cast<size_t>(B) * T), tg(in.size());
-    double sum = 0;
-    int64_t n = 0;
+    double sum_n[2] = {0, 0};  // loss sum, targets
     const int batches = std::max(1, r.config.eval.batches);
-    for (int i = 0; i < batches; ++i) {
+    for (int i = comm.rank(); i < batches; i += comm.size()) {
         r.data->read_val(static_cast<int64_t>(i) * B, B, in.data(), tg.data());
         kernels::CrossEntropyStats ce = r.tm->forward_loss(in.data(), tg.data(), B, T);
-        sum += ce.loss_sum;
-        n += ce.n_targets;
+        sum_n[0] += ce.loss_sum;
+        sum_n[1] += static_cast<double>(ce.n_targets);
     }
-    return n > 0 ? sum / static_cast<double>(n) : 0.0;
+    comm.all_reduce_sum(sum_n, 2);
+    return sum_n[1] > 0 ? sum_n[0] / sum_n[1] : 0.0;
 }
 
 Status write_static_files(Run& r) {
@@ -222,6 +225,87 @@ Status save_checkpoint(Run& r, int64_t step) {
     r.print(fmt::format("checkpoint: step {} -> {} ({:.1f} s)\n", step, info->path,
                         (r.env->now_micros() - t0) * 1e-6));
     return Status();
+}
+
+// The data-parallel side of a run: the ranks, this rank's ZeRO-1 shard of the flat parameters
+// (AdamW's m and v exist only for it), and how the global batch is split.
+struct Dist {
+    std::unique_ptr<Collective> comm;
+    std::vector<AdamWGroup> groups;  // decay groups of the whole buffer
+    std::vector<int64_t> shard;      // shard_begins(n_params, ranks)
+    int64_t begin = 0, size = 0;     // this rank's shard
+    DataParallelPlan plan;
+};
+
+// On N ranks rank 0 gathers AdamW's m and v into a whole-buffer AdamW (the layout one process
+// writes, so a checkpoint of N ranks resumes on any M) and writes the checkpoint; then every
+// rank verifies it before going on.
+Status save_checkpoint_dist(Run& r, Dist& d, int64_t step) {
+    r.state.global_batch = d.plan.global_batch;
+    Collective& comm = *d.comm;
+    if (comm.size() == 1) return save_checkpoint(r, step);
+    const bool root = comm.rank() == 0;
+    std::unique_ptr<AdamW> full;
+    if (root) full = std::make_unique<AdamW>(r.config.optim.adamw, r.tm->n_params(), d.groups);
+    comm.gather(r.adamw->m(), root ? full->m() : nullptr, d.shard, 0);
+    comm.gather(r.adamw->v(), root ? full->v() : nullptr, d.shard, 0);
+    Status st;
+    std::string path;
+    if (root) {
+        full->set_step_count(r.adamw->step_count());
+        std::swap(r.adamw, full);
+        st = save_checkpoint(r, step);
+        std::swap(r.adamw, full);
+        if (st.ok()) path = r.state.last_checkpoint;
+    }
+    comm.broadcast_string(&path, 0);
+    JENNY_RETURN_IF_ERROR(st);
+    if (path.empty())
+        return Status::failed_precondition(fmt::format(
+            "rank 0 could not write the checkpoint of step {}; see its log", step));
+    const Status verified = r.store->verify(path);
+    int64_t bad = verified.ok() ? 0 : 1;
+    comm.all_reduce_sum(&bad, 1);
+    if (!verified.ok())
+        return verified.with_context(fmt::format(
+            "rank {} verifying the checkpoint rank 0 wrote (out_dir must be on a filesystem "
+            "every rank sees)", comm.rank()));
+    if (bad > 0)
+        return Status::failed_precondition(fmt::format(
+            "{} rank(s) could not verify checkpoint {}; see their logs (out_dir must be on a "
+            "filesystem every rank sees)", bad, path));
+    r.state.last_checkpoint = path;
+    return Status();
+}
+
+// Restores a checkpoint (always written in the whole-buffer layout) into this rank's shard.
+Status load_checkpoint_dist(Run& r, Dist& d, const std::string& path) {
+    if (d.comm->size() == 1)
+        return load_checkpoint(path, r.tm.get(), r.adamw.get(), &r.state, r.env);
+    AdamW full(r.config.optim.adamw, r.tm->n_params(), d.groups);
+    JENNY_RETURN_IF_ERROR(load_checkpoint(path, r.tm.get(), &full, &r.state, r.env));
+    std::copy(full.m() + d.begin, full.m() + d.begin + d.size, r.adamw->m());
+    std::copy(full.v() + d.begin, full.v() + d.begin + d.size, r.adamw->v());
+    r.adamw->set_step_count(full.step_count());
+    return Status();
+}
+
+// For tests only: JENNY_TEST_DIST_FAULT=RANK:STEP:kill|stop makes that rank SIGKILL or
+// SIGSTOP itself when it starts computing that (1-based) step.
+void maybe_inject_dist_fault(int rank, int64_t step) {
+    static const std::string spec = [] {
+        const char* v = std::getenv("JENNY_TEST_DIST_FAULT");
+        return std::string(v ? v : "");
+    }();
+    if (spec.empty()) return;
+    int fr = -1;
+    long long fs = -1;
+    char what[16] = {0};
+    if (std::sscanf(spec.c_str(), "%d:%lld:%15s", &fr, &fs, what) != 3) return;
+    if (fr != rank || fs != step) return;
+    std::fprintf(stderr, "JENNY_TEST_DIST_FAULT: rank %d %s at step %lld\n", rank, what, fs);
+    std::fflush(stderr);
+    std::raise(std::string_view(what) == "stop" ? SIGSTOP : SIGKILL);
 }
 
 std::string progress_line(const TrainConfig& cfg, int64_t step, double loss, double lr,
@@ -254,6 +338,15 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
     };
     base::Env* env = r.env;
     TrainOutcome out;
+    // Ranks (one unless started by mpirun / srun); rank 0 alone prints and writes files.
+    Dist d;
+    JENNY_ASSIGN_OR_RETURN(d.comm, Collective::create(config.dist.timeout_s));
+    Collective& comm = *d.comm;
+    const bool root = comm.rank() == 0;
+    if (!root) r.print = [](std::string_view) {};
+    JENNY_ASSIGN_OR_RETURN(d.plan, plan_data_parallel(config.batch.global_batch, 0,
+                                                      config.batch.micro_batch,
+                                                      config.batch.grad_accum, comm.size()));
 
     JENNY_RETURN_IF_ERROR(build_model(r));
     TrainModel& tm = *r.tm;
@@ -266,11 +359,17 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
     JENNY_ASSIGN_OR_RETURN(r.data, BatchSource::open(config, mc.vocab_size, tok_hash, env));
     r.print("data: " + r.data->describe() + "\n");
 
-    r.adamw = std::make_unique<AdamW>(config.optim.adamw, tm.n_params(),
-                                      decay_groups(tm, config.optim.adamw));
+    // ZeRO-1: AdamW's state for this rank's shard only (the whole buffer on one rank).
+    d.groups = decay_groups(tm, config.optim.adamw);
+    d.shard = shard_begins(tm.n_params(), comm.size());
+    d.begin = d.shard[comm.rank()];
+    d.size = d.shard[comm.rank() + 1] - d.begin;
+    r.adamw = std::make_unique<AdamW>(config.optim.adamw, d.size,
+                                      shard_groups(d.groups, d.begin, d.begin + d.size));
     const LrSchedule sched = config.lr_schedule();
-    const int B = config.batch.micro_batch, T = config.batch.seq_len, A = config.batch.grad_accum;
-    const int64_t tokens_per_step = static_cast<int64_t>(A) * B * T;
+    const int B = config.batch.micro_batch, T = config.batch.seq_len;
+    int A = d.plan.accum;  // micro-batches per rank per step (a resume may change it)
+    int64_t tokens_per_step = d.plan.global_batch * T;
 
     // Memory and time estimate.
     const Estimate& est = r.est;
@@ -312,21 +411,36 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
                                            config.checkpoint.keep_last, env));
     r.store.emplace(std::move(store));
     if (options.resume) {
-        JENNY_ASSIGN_OR_RETURN(auto latest, r.store->latest_valid());
-        if (latest) {
-            JENNY_RETURN_IF_ERROR(load_checkpoint(latest->path, &tm, r.adamw.get(), &r.state, env));
-            r.state.last_checkpoint = latest->path;
-            r.print(fmt::format("resume: step {} from {}\n", r.state.step, latest->path));
+        std::string latest;  // rank 0 picks the checkpoint every rank resumes from
+        if (root) {
+            JENNY_ASSIGN_OR_RETURN(auto found, r.store->latest_valid());
+            if (found) latest = found->path;
+        }
+        comm.broadcast_string(&latest, 0);
+        if (!latest.empty()) {
+            JENNY_RETURN_IF_ERROR(load_checkpoint_dist(r, d, latest));
+            r.state.last_checkpoint = latest;
+            r.print(fmt::format("resume: step {} from {}\n", r.state.step, latest));
         } else {
             r.print("resume: no valid checkpoint in " + config.out_dir +
                     "/checkpoints; starting from step 0\n");
         }
     }
-    JENNY_RETURN_IF_ERROR(write_static_files(r));
+    // The global batch of the checkpoint holds on any number of ranks (elastic resume).
+    JENNY_ASSIGN_OR_RETURN(d.plan, plan_data_parallel(config.batch.global_batch,
+                                                      r.state.global_batch, B,
+                                                      config.batch.grad_accum, comm.size()));
+    A = d.plan.accum;
+    tokens_per_step = d.plan.global_batch * T;
+    r.state.global_batch = d.plan.global_batch;
+    if (comm.size() > 1 || A != config.batch.grad_accum)
+        r.print(d.plan.describe() + (comm.size() > 1 ? " (" + comm.backend() + ", ZeRO-1)" : "") +
+                "\n");
+    if (root) JENNY_RETURN_IF_ERROR(write_static_files(r));
     // metrics.jsonl keeps the lines of the steps the checkpoint covers (a crashed run may have
     // logged steps after its last checkpoint; they are redone, and logged again, identically).
     std::string kept;
-    if (r.state.step > 0) {
+    if (root && r.state.step > 0) {
         auto old = env->read_file(config.out_dir + "/metrics.jsonl");
         if (old.ok()) {
             size_t pos = 0;
@@ -348,13 +462,18 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
     // them all); the open file then goes on appending under the new name.
     const std::string metrics_path = config.out_dir + "/metrics.jsonl";
     const std::string metrics_tmp = metrics_path + ".tmp";
-    auto metrics = env->new_writable_file(metrics_tmp);
-    if (!metrics.ok()) return metrics.status();
-    JENNY_RETURN_IF_ERROR((*metrics)->append(kept));
-    JENNY_RETURN_IF_ERROR((*metrics)->sync());
-    JENNY_RETURN_IF_ERROR(env->rename_file(metrics_tmp, metrics_path));
+    std::unique_ptr<base::WritableFile> metrics;  // rank 0 only
+    if (root) {
+        JENNY_ASSIGN_OR_RETURN(metrics, env->new_writable_file(metrics_tmp));
+        JENNY_RETURN_IF_ERROR(metrics->append(kept));
+        JENNY_RETURN_IF_ERROR(metrics->sync());
+        JENNY_RETURN_IF_ERROR(env->rename_file(metrics_tmp, metrics_path));
+    }
 
     std::vector<int32_t> inputs(static_cast<size_t>(A) * B * T), targets(inputs.size());
+    GradBucketReducer reducer(
+        &comm, tm.grads(), tm.n_params(),
+        std::max<int64_t>(1024, static_cast<int64_t>(config.dist.bucket_mb * 1e6 / sizeof(float))));
     const double peak = flops_peak_estimate(tm.team().size());
     const double flops_tok = tm.flops_per_token(T);
     uint64_t last_ckpt_us = env->now_micros();
@@ -364,7 +483,7 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
 
     if (r.state.step == 0 && r.data->has_val() && config.eval.batches > 0) {
         // The starting point of the val curve.
-        const double vl = evaluate(r);
+        const double vl = evaluate(r, comm);
         out.first_val_loss = vl;
         r.state.val_history.push_back({0, vl});
         r.print(fmt::format("eval: step 0 val loss {:.4f} (perplexity {:.2f})\n", vl, std::exp(vl)));
@@ -373,22 +492,50 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
         const int64_t step = r.state.step;
         const uint64_t t0 = env->now_micros();
         // The step's samples, and its real number of targets.
-        const int64_t g0 = step * A * B;
+        comm.set_step(step + 1);
+        maybe_inject_dist_fault(comm.rank(), step + 1);
+        // This rank's A micro-batches of the global step's samples; the real targets of the
+        // whole global step.
+        const int64_t g0 = d.plan.first_sample(step, comm.rank());
         r.data->read_train(g0, A * B, inputs.data(), targets.data());
         int64_t n_targets = 0;
         for (int32_t t : targets) n_targets += t >= 0;
+        comm.all_reduce_sum(&n_targets, 1);
         tm.zero_grads();
         double loss_sum = 0;
         const float scale = n_targets > 0 ? 1.0f / static_cast<float>(n_targets) : 0.0f;
         for (int a = 0; a < A; ++a) {
             const size_t off = static_cast<size_t>(a) * B * T;
+            // The last micro-batch's backward starts the gradient sums over ranks bucket by
+            // bucket while it computes the earlier layers.
+            if (comm.size() > 1 && a == A - 1) {
+                reducer.begin();
+                tm.set_grads_ready_hook([&reducer](int64_t b) { reducer.ready_from(b); });
+            }
             kernels::CrossEntropyStats ce =
                 tm.forward_backward(inputs.data() + off, targets.data() + off, B, T, scale);
             loss_sum += ce.loss_sum;
         }
-        double loss = n_targets > 0 ? loss_sum / n_targets : 0.0;
-        if (options.after_backward) options.after_backward(step + 1, &loss, tm.grads(), tm.n_params());
-        const double gnorm = grad_global_norm(tm.grads(), tm.n_params(), &tm.team());
+        double loss = 0, gnorm = 0;
+        if (comm.size() > 1) {
+            tm.set_grads_ready_hook(nullptr);
+            reducer.finish();
+            // The norm from each rank's shard, so every rank takes the same decisions.
+            double sums[2] = {loss_sum, grad_sum_squares(tm.grads() + d.begin, d.size, &tm.team())};
+            comm.all_reduce_sum(sums, 2);
+            loss = n_targets > 0 ? sums[0] / n_targets : 0.0;
+            if (options.after_backward) {
+                options.after_backward(step + 1, &loss, tm.grads(), tm.n_params());
+                sums[1] = grad_sum_squares(tm.grads() + d.begin, d.size, &tm.team());
+                comm.all_reduce_sum(&sums[1], 1);
+            }
+            gnorm = std::sqrt(sums[1]);
+        } else {
+            loss = n_targets > 0 ? loss_sum / n_targets : 0.0;
+            if (options.after_backward)
+                options.after_backward(step + 1, &loss, tm.grads(), tm.n_params());
+            gnorm = grad_global_norm(tm.grads(), tm.n_params(), &tm.team());
+        }
         const double lr = sched.lr(step);
         std::string skipped;
         if (!std::isfinite(loss) || !std::isfinite(gnorm)) {
@@ -415,9 +562,11 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
                 r.state.loss_window.pop_front();
         }
         if (skipped.empty()) {
-            clip_grad_norm(tm.grads(), tm.n_params(), gnorm, config.optim.adamw.grad_clip,
+            // ZeRO-1: each rank updates its shard; then every rank gets all of them.
+            clip_grad_norm(tm.grads() + d.begin, d.size, gnorm, config.optim.adamw.grad_clip,
                            &tm.team());
-            r.adamw->step(tm.params(), tm.grads(), lr, &tm.team());
+            r.adamw->step(tm.params() + d.begin, tm.grads() + d.begin, lr, &tm.team());
+            if (comm.size() > 1) comm.all_gather(tm.params(), d.shard);
         } else {
             ++r.state.skipped_steps;
             r.print(fmt::format("step {}: {} (loss {}, grad norm {}): update skipped{}\n",
@@ -444,7 +593,7 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
                              ((config.eval.every > 0 && r.state.step % config.eval.every == 0) ||
                               r.state.step == config.schedule.total_steps);
         if (do_eval) {
-            const double vl = evaluate(r);
+            const double vl = evaluate(r, comm);
             line["val_loss"] = vl;
             line["val_ppl"] = std::exp(vl);
             out.last_val_loss = vl;
@@ -453,8 +602,10 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
                                 r.state.step, vl, std::exp(vl)));
         }
         r.state.loss_history.push_back({r.state.step, loss});
-        JENNY_RETURN_IF_ERROR((*metrics)->append(line.dump() + "\n"));
-        JENNY_RETURN_IF_ERROR((*metrics)->sync());
+        if (metrics) {
+            JENNY_RETURN_IF_ERROR(metrics->append(line.dump() + "\n"));
+            JENNY_RETURN_IF_ERROR(metrics->sync());
+        }
         if (r.state.step % config.log_every == 0 || r.state.step == config.schedule.total_steps) {
             const double eta =
                 (config.schedule.total_steps - r.state.step) * tokens_per_step / std::max(1.0, tok_s);
@@ -468,16 +619,23 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
             break;
         }
         const bool finished = r.state.step >= config.schedule.total_steps;
-        const int sig = g_stop_signal.load();
         const bool step_limit = options.max_steps > 0 && steps_this_run >= options.max_steps;
-        const bool time_limit = config.max_minutes > 0 &&
-                                (env->now_micros() - run_start_us) * 1e-6 / 60 >= config.max_minutes;
+        // Ranks agree: a signal on any rank stops all; rank 0's clock decides the timed ones.
+        int64_t flags[3] = {
+            g_stop_signal.load(),
+            root && config.max_minutes > 0 &&
+                (env->now_micros() - run_start_us) * 1e-6 / 60 >= config.max_minutes,
+            root && config.checkpoint.every_minutes > 0 &&
+                (env->now_micros() - last_ckpt_us) * 1e-6 / 60 >= config.checkpoint.every_minutes};
+        if (comm.size() > 1) comm.all_reduce_sum(flags, 3);
+        const int sig = flags[0] == 0 ? 0 : g_stop_signal.load() != 0 ? g_stop_signal.load()
+                                                                        : SIGTERM;
+        const bool time_limit = flags[1] > 0;
         const bool periodic =
             (config.checkpoint.every_steps > 0 && r.state.step % config.checkpoint.every_steps == 0) ||
-            (config.checkpoint.every_minutes > 0 &&
-             (env->now_micros() - last_ckpt_us) * 1e-6 / 60 >= config.checkpoint.every_minutes);
+            flags[2] > 0;
         if (finished || sig != 0 || step_limit || time_limit || periodic) {
-            JENNY_RETURN_IF_ERROR(save_checkpoint(r, r.state.step));
+            JENNY_RETURN_IF_ERROR(save_checkpoint_dist(r, d, r.state.step));
             last_ckpt_us = env->now_micros();
         }
         // A signal, a step or a time limit on the last step: the run is simply finished.
@@ -502,6 +660,7 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
     out.steps_done = r.state.step;
     out.skipped_steps = r.state.skipped_steps;
     out.last_checkpoint = r.state.last_checkpoint;
+    if (!root) return out;
     JENNY_RETURN_IF_ERROR(write_loss_curve_svg(config.out_dir + "/loss_curve.svg",
                                                r.state.loss_history, r.state.val_history, env));
     if (out.end == TrainOutcome::End::kFinished) {

@@ -3,12 +3,13 @@
 //
 //   model:    {init_from: DIR|GGUF|BIN}  or a new model's HF-style hyper-parameters
 //   data:     {train: [{path, weight}], val: [{path}], val_fraction, synthetic}
-//   batch:    {micro_batch, seq_len, grad_accum}
+//   batch:    {micro_batch, seq_len, grad_accum, global_batch}
 //   optim:    {lr_max, lr_min, weight_decay, beta1, beta2, eps, grad_clip, ...}
 //   schedule: {kind: cosine|wsd|linear|constant, warmup_steps, total_steps, decay_fraction}
 //   eval:     {every, batches}
 //   checkpoint: {every_steps, every_minutes, keep_last}
 //   guards:   {max_bad_steps, spike_zscore, spike_window}
+//   dist:     {timeout_s, bucket_mb}   (data parallel over mpirun / srun ranks)
 //   seed, threads, out_dir, log_every
 #pragma once
 
@@ -89,12 +90,16 @@ struct DataSection {
 struct BatchSection {
     int micro_batch = 8;  // B sequences per forward/backward
     int seq_len = 256;    // T
-    int grad_accum = 1;   // micro-batches per optimiser step
+    int grad_accum = 1;   // micro-batches per optimiser step (per rank)
+    int64_t global_batch = 0;  // samples per optimiser step over all ranks (0: see below)
     template <class V>
     void visit(V& v) {
         v.field("micro_batch", micro_batch, "B: sequences per forward/backward");
         v.field("seq_len", seq_len, "T: tokens per sequence");
-        v.field("grad_accum", grad_accum, "micro-batches per optimiser step");
+        v.field("grad_accum", grad_accum, "micro-batches per optimiser step (per rank)");
+        v.field("global_batch", global_batch,
+                "samples per optimiser step over all ranks; sets each rank's accumulation "
+                "(0: micro_batch x grad_accum x ranks of the first start)");
     }
 };
 
@@ -159,6 +164,18 @@ struct GuardSection {
     }
 };
 
+// Data parallelism over ranks (mpirun / srun; data_parallel.h).
+struct DistSection {
+    double timeout_s = 600;  // a collective waiting longer ends the job (a rank died or hangs)
+    double bucket_mb = 25;   // gradient all-reduce bucket size
+    template <class V>
+    void visit(V& v) {
+        v.field("timeout_s", timeout_s,
+                "seconds a collective may wait for the other ranks before the job ends");
+        v.field("bucket_mb", bucket_mb, "MB of gradients per all-reduce bucket");
+    }
+};
+
 struct TrainConfig {
     ModelSection model;
     DataSection data;
@@ -168,6 +185,7 @@ struct TrainConfig {
     EvalSection eval;
     CheckpointSection checkpoint;
     GuardSection guards;
+    DistSection dist;
     uint64_t seed = 1234;
     int threads = 0;
     std::string out_dir = "runs/train";
@@ -184,6 +202,7 @@ struct TrainConfig {
         v.field("eval", eval);
         v.field("checkpoint", checkpoint);
         v.field("guards", guards);
+        v.field("dist", dist);
         v.field("seed", seed, "seed of the init, the data order and dropout");
         v.field("threads", threads, "compute threads (0: all cores)");
         v.field("out_dir", out_dir, "run directory: checkpoints, metrics, final model");

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -87,6 +88,13 @@ public:
     kernels::CrossEntropyStats forward_backward(const int32_t* inputs, const int32_t* targets,
                                                 int B, int T, float grad_scale,
                                                 const int32_t* seg_begin = nullptr);
+    // Called during forward_backward each time grads()[begin, n_params()) hold their final
+    // values for this micro-batch; begin only decreases (final norm and head first, then each
+    // layer in reverse, the embeddings, 0, last). Data parallelism starts its gradient
+    // all-reduces from it (data_parallel.h). Empty: not called.
+    void set_grads_ready_hook(std::function<void(int64_t begin)> hook) {
+        grads_ready_ = std::move(hook);
+    }
     // The loss only (evaluation); grads untouched.
     kernels::CrossEntropyStats forward_loss(const int32_t* inputs, const int32_t* targets, int B,
                                             int T, const int32_t* seg_begin = nullptr);
@@ -124,6 +132,7 @@ private:
     std::vector<float> params_, grads_;
     std::unique_ptr<base::WorkerTeam> team_;
     std::unique_ptr<Impl> impl_;
+    std::function<void(int64_t)> grads_ready_;
 };
 
 }  // namespace jenny::train

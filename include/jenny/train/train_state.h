@@ -23,8 +23,9 @@ namespace jenny::train {
 
 struct TrainState {
     int64_t step = 0;         // optimiser steps done; the next step's data starts at
-                              // global sample step * grad_accum * micro_batch
+                              // global sample step * global_batch
     int64_t tokens_seen = 0;
+    int64_t global_batch = 0;  // samples per step (any number of ranks); 0: not recorded
     int64_t skipped_steps = 0;
     int consecutive_bad = 0;
     std::deque<double> loss_window;                          // loss-spike guard window
