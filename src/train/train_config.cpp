@@ -1,5 +1,7 @@
 #include "jenny/train/train_config.h"
 
+#include "jenny/model/lora_adapter.h"
+
 namespace jenny::train {
 
 base::Status TrainConfig::validate() const {
@@ -40,6 +42,21 @@ base::Status TrainConfig::validate() const {
             return bad("batch.seq_len (" + std::to_string(batch.seq_len) +
                        ") exceeds model.max_position_embeddings (" +
                        std::to_string(model.max_position_embeddings) + ")");
+    }
+    if (lora.rank < 0) return bad("lora.rank: must be >= 0 (0: off)");
+    if (lora.rank > 0) {
+        if (model.init_from.empty())
+            return bad("lora.rank > 0 needs model.init_from: LoRA adapts an existing model "
+                       "(an HF directory, GGUF or .bin); set it, or lora.rank: 0 to train a "
+                       "new model");
+        if (!(lora.alpha > 0)) return bad("lora.alpha: must be > 0");
+        if (!(lora.dropout >= 0 && lora.dropout < 1)) return bad("lora.dropout: must be in [0, 1)");
+        if (lora.targets.empty())
+            return bad("lora.targets: name at least one of q k v o gate up down");
+        for (const std::string& t : lora.targets)
+            if (!model::lora_target_from_name(t))
+                return bad("lora.targets: unknown target module \"" + t +
+                           "\" (use q k v o gate up down, or q_proj ... down_proj)");
     }
     JENNY_RETURN_IF_ERROR(optim.adamw.validate());
     return lr_schedule().validate();

@@ -13,6 +13,7 @@
 #include "jenny/kernels/norm.h"
 #include "jenny/kernels/rope.h"
 #include "jenny/tensor/tensor.h"
+#include "train/lora_train.h"
 
 namespace jenny::train {
 
@@ -85,6 +86,7 @@ base::Result<std::unique_ptr<TrainModel>> TrainModel::create(const model::LlamaC
     // forward() requires (the trainer checks batch.seq_len first).
     if (options.ce_chunk_tokens < 0)
         return base::Status::invalid_argument("ce_chunk_tokens must be >= 0 (0: automatic)");
+    if (options.lora.enabled()) JENNY_RETURN_IF_ERROR(validate_lora(config, options.lora));
     model::LlamaConfig unpacked = config;
     unpacked.packed_wqkv = false;
     std::unique_ptr<TrainModel> m(new TrainModel(unpacked, options));
@@ -126,8 +128,9 @@ base::Result<std::unique_ptr<TrainModel>> TrainModel::create(const model::LlamaC
     }
     I.norm = add("model.norm.weight", {C}, false, true);
     I.head = config.tie_embeddings ? I.embed : add("lm_head.weight", {V, C}, false, false);
+    if (options.lora.enabled()) offset = m->setup_lora(offset);  // base frozen, maybe quantised
     m->params_.assign(offset, 0.0f);
-    m->grads_.assign(offset, 0.0f);
+    if (!m->lora_) m->grads_.assign(offset, 0.0f);
     m->team_ = std::make_unique<base::WorkerTeam>(options.n_threads);
     I.inv_freq = kernels::rope_inv_freq(config.head_dim, config.rope_theta, config.rope_scaling);
     m->init_random(0);
@@ -135,7 +138,7 @@ base::Result<std::unique_ptr<TrainModel>> TrainModel::create(const model::LlamaC
 }
 
 const ParamInfo* TrainModel::find_param(const std::string& name) const {
-    for (const ParamInfo& p : info_)
+    for (const ParamInfo& p : params_info())
         if (p.name == name) return &p;
     return nullptr;
 }
@@ -143,6 +146,7 @@ const ParamInfo* TrainModel::find_param(const std::string& name) const {
 void TrainModel::init_random(uint64_t seed, double std) {
     base::Rng rng(seed);
     for (const ParamInfo& p : info_) {
+        if (p.offset < 0) continue;  // a frozen quantised LoRA base weight
         float* w = params_.data() + p.offset;
         if (p.is_norm_or_bias) {
             const bool is_bias = p.name.size() > 5 && p.name.ends_with(".bias");
@@ -155,13 +159,7 @@ void TrainModel::init_random(uint64_t seed, double std) {
 
 model::LlamaWeights TrainModel::weights_view() const {
     const Impl& I = *impl_;
-    auto view = [&](int idx) {
-        if (idx < 0) return Tensor();
-        const ParamInfo& p = info_[idx];
-        tensor::Shape shape = p.shape.size() == 1 ? tensor::Shape{p.shape[0]}
-                                                  : tensor::Shape{p.shape[0], p.shape[1]};
-        return Tensor::view(DType::kF32, shape, params_.data() + p.offset, nullptr);
-    };
+    auto view = [&](int idx) { return idx < 0 ? Tensor() : weight(idx); };
     model::LlamaWeights w;
     w.tok_embeddings = view(I.embed);
     for (const LayerIdx& x : I.layers) {
@@ -201,6 +199,7 @@ base::Status TrainModel::load_weights(const model::LlamaWeights& w) {
             return base::Status::invalid_argument(
                 "load_weights: " + p.name + ": expected " + std::to_string(p.size) +
                 " elements, the source tensor has " + std::to_string(t.numel()));
+        if (p.offset < 0) return store_frozen(idx, t);  // LoRA: held quantised
         Tensor f = t.to_f32();
         std::memcpy(params_.data() + p.offset, f.data(), sizeof(float) * p.size);
         return base::Status::ok_status();
@@ -255,7 +254,7 @@ base::Status TrainModel::load_weights(const model::LlamaWeights& w) {
         // are. Row h·D + 2i + j (interleaved) is row h·D + j·D/2 + i (half).
         const int D = config_.head_dim;
         auto to_half = [&](int idx, int heads, int64_t cols) {
-            if (idx < 0) return;
+            if (idx < 0 || info_[idx].offset < 0) return;  // quantised: re-ordered when stored
             float* w = params_.data() + info_[idx].offset;
             std::vector<float> src(w, w + info_[idx].size);
             for (int h = 0; h < heads; ++h)
@@ -285,7 +284,7 @@ base::Status TrainModel::load_weights(const model::LlamaWeights& w) {
     return base::Status::ok_status();
 }
 
-void TrainModel::zero_grads() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
+void TrainModel::zero_grads() { std::fill(grads(), grads() + n_params(), 0.0f); }
 
 size_t TrainModel::activation_bytes(const model::LlamaConfig& c, bool recompute, int B, int T) {
     const int64_t N = static_cast<int64_t>(B) * T, C = c.dim, F = c.hidden_dim;
@@ -406,6 +405,7 @@ void TrainModel::forward(const int32_t* inputs, int B, int T, const int32_t* seg
 
 Tensor TrainModel::weight(int idx) const {
     const ParamInfo& p = info_[idx];
+    if (p.offset < 0) return frozen_weight(*lora_, idx);
     tensor::Shape shape = p.shape.size() == 1 ? tensor::Shape{p.shape[0]}
                                               : tensor::Shape{p.shape[0], p.shape[1]};
     return Tensor::view(DType::kF32, shape, params_.data() + p.offset, nullptr);
@@ -424,18 +424,29 @@ void TrainModel::layer_forward(int l, float* out) {
     kernels::matmul_forward(a.q, a.xn1, weight(x.wq), param(x.bq), N, team);
     kernels::matmul_forward(a.k, a.xn1, weight(x.wk), param(x.bk), N, team);
     kernels::matmul_forward(a.v, a.xn1, weight(x.wv), param(x.bv), N, team);
+    if (lora_) {
+        lora_forward(l, model::kLoraQ, a.q, a.xn1, N);
+        lora_forward(l, model::kLoraK, a.k, a.xn1, N);
+        lora_forward(l, model::kLoraV, a.v, a.xn1, N);
+    }
     kernels::rope_forward(a.q, I.pos.data(), I.inv_freq.data(), N, H, D, c.rope_style);
     kernels::rope_forward(a.k, I.pos.data(), I.inv_freq.data(), N, Hkv, D, c.rope_style);
     kernels::causal_attention_forward(a.att, a.probs, a.q, a.k, a.v,
                                       I.seg.empty() ? nullptr : I.seg.data(), B, T, H, Hkv, D,
                                       1.0f / std::sqrt(static_cast<float>(D)), team);
     kernels::matmul_forward(a.x_mid, a.att, weight(x.wo), nullptr, N, team);
+    if (lora_) lora_forward(l, model::kLoraO, a.x_mid, a.att, N);
     add_into(a.x_mid, a.x_in, N * C);
     kernels::rmsnorm_forward(a.xn2, a.x_mid, param(x.ffn_norm), N, C, c.rms_eps);
     kernels::matmul_forward(a.gate, a.xn2, weight(x.w_gate), nullptr, N, team);
     kernels::matmul_forward(a.up, a.xn2, weight(x.w_up), nullptr, N, team);
+    if (lora_) {
+        lora_forward(l, model::kLoraGate, a.gate, a.xn2, N);
+        lora_forward(l, model::kLoraUp, a.up, a.xn2, N);
+    }
     kernels::swiglu_forward(a.act, a.gate, a.up, N * F);
     kernels::matmul_forward(out, a.act, weight(x.w_down), nullptr, N, team);
+    if (lora_) lora_forward(l, model::kLoraDown, out, a.act, N);
     add_into(out, a.x_mid, N * C);
 }
 
@@ -454,31 +465,24 @@ void TrainModel::layer_backward(int l) {
     // forward(); the others are computed again from their saved inputs.
     if (options_.recompute && l + 1 < c.n_layers) layer_forward(l, I.tmp);
     // FFN: out = x_mid + down(swiglu(gate(xn2), up(xn2))).
-    kernels::matmul_backward(I.dact, grad(x.w_down), nullptr, I.dx, a.act, param(x.w_down), N, F,
-                             C, team);
+    linear_backward(l, model::kLoraDown, I.dact, I.dx, a.act, x.w_down, -1, N, F, C);
     kernels::swiglu_backward(a.gate, a.up, I.dact, a.gate, a.up, N * F);  // now dgate, dup
-    kernels::matmul_backward(I.dxn, grad(x.w_gate), nullptr, a.gate, a.xn2, param(x.w_gate), N,
-                             C, F, team);
-    kernels::matmul_backward(I.tmp, grad(x.w_up), nullptr, a.up, a.xn2, param(x.w_up), N, C, F,
-                             team);
+    linear_backward(l, model::kLoraGate, I.dxn, a.gate, a.xn2, x.w_gate, -1, N, C, F);
+    linear_backward(l, model::kLoraUp, I.tmp, a.up, a.xn2, x.w_up, -1, N, C, F);
     add_into(I.dxn, I.tmp, N * C);
     kernels::rmsnorm_backward(I.tmp, grad(x.ffn_norm), I.dxn, a.x_mid, param(x.ffn_norm), N, C,
                               c.rms_eps);
     add_into(I.dx, I.tmp, N * C);  // d x_mid
     // Attention: x_mid = x_in + o(attn(rope(q(xn1)), rope(k(xn1)), v(xn1))).
-    kernels::matmul_backward(I.datt, grad(x.wo), nullptr, I.dx, a.att, param(x.wo), N, QD, C,
-                             team);
+    linear_backward(l, model::kLoraO, I.datt, I.dx, a.att, x.wo, -1, N, QD, C);
     kernels::causal_attention_backward(I.dq, I.dk, I.dv, I.datt, a.probs, a.q, a.k, a.v, B, T, H,
                                        Hkv, D, 1.0f / std::sqrt(static_cast<float>(D)), team);
     kernels::rope_backward(I.dq, I.pos.data(), I.inv_freq.data(), N, H, D, c.rope_style);
     kernels::rope_backward(I.dk, I.pos.data(), I.inv_freq.data(), N, Hkv, D, c.rope_style);
-    kernels::matmul_backward(I.dxn, grad(x.wq), grad(x.bq), I.dq, a.xn1, param(x.wq), N, C, QD,
-                             team);
-    kernels::matmul_backward(I.tmp, grad(x.wk), grad(x.bk), I.dk, a.xn1, param(x.wk), N, C, KD,
-                             team);
+    linear_backward(l, model::kLoraQ, I.dxn, I.dq, a.xn1, x.wq, x.bq, N, C, QD);
+    linear_backward(l, model::kLoraK, I.tmp, I.dk, a.xn1, x.wk, x.bk, N, C, KD);
     add_into(I.dxn, I.tmp, N * C);
-    kernels::matmul_backward(I.tmp, grad(x.wv), grad(x.bv), I.dv, a.xn1, param(x.wv), N, C, KD,
-                             team);
+    linear_backward(l, model::kLoraV, I.tmp, I.dv, a.xn1, x.wv, x.bv, N, C, KD);
     add_into(I.dxn, I.tmp, N * C);
     kernels::rmsnorm_backward(I.tmp, grad(x.attn_norm), I.dxn, a.x_in, param(x.attn_norm), N, C,
                               c.rms_eps);
@@ -492,19 +496,22 @@ kernels::CrossEntropyStats TrainModel::forward_backward(const int32_t* inputs,
     Impl& I = *impl_;
     const model::LlamaConfig& c = config_;
     const int64_t N = static_cast<int64_t>(B) * T, C = c.dim;
+    if (lora_) lora_->dropping = lora_->opt.dropout > 0;  // adapter dropout: training only
     forward(inputs, B, T, seg_begin);
     kernels::CrossEntropyStats ce = kernels::lm_head_cross_entropy(
         I.dxf, grad(I.head), I.xf, param(I.head), targets, N, C, c.vocab_size, grad_scale,
         options_.ce_chunk_tokens, team_.get());
     kernels::rmsnorm_backward(I.dx, grad(I.norm), I.dxf, I.x_final, param(I.norm), N, C,
                               c.rms_eps);
-    if (grads_ready_) grads_ready_(info_[I.norm].offset);
+    // (LoRA: the adapters' grads are final only at the end.)
+    if (grads_ready_ && !lora_) grads_ready_(info_[I.norm].offset);
     for (int l = c.n_layers - 1; l >= 0; --l) {
         layer_backward(l);
-        if (grads_ready_) grads_ready_(info_[I.layers[l].attn_norm].offset);
+        if (grads_ready_ && !lora_) grads_ready_(info_[I.layers[l].attn_norm].offset);
     }
-    kernels::embedding_backward(grad(I.embed), I.dx, inputs, N, C);
+    if (grad(I.embed)) kernels::embedding_backward(grad(I.embed), I.dx, inputs, N, C);
     if (grads_ready_) grads_ready_(0);
+    if (lora_) lora_->dropping = false;
     return ce;
 }
 

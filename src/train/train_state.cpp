@@ -49,16 +49,18 @@ base::Result<std::vector<CheckpointFile>> checkpoint_files(const TrainModel& tm,
                                                            const std::string& static_dir,
                                                            base::Env* env) {
     std::vector<CheckpointFile> files;
+    // LoRA: the checkpoint is a PEFT adapter directory (adapter_config.json from static_dir).
+    const std::string weights = tm.is_lora() ? "adapter_model.safetensors" : "model.safetensors";
     JENNY_ASSIGN_OR_RETURN(std::vector<std::string> names, env->list_dir(static_dir));
     for (const std::string& name : names) {
-        if (name == "model.safetensors" || name.find(".tmp") != std::string::npos) continue;
+        if (name == weights || name.find(".tmp") != std::string::npos) continue;
         const std::string path = static_dir + "/" + name;
         files.push_back({name, [path, env](base::WritableFile& f) -> Status {
                              JENNY_ASSIGN_OR_RETURN(std::string text, env->read_file(path));
                              return f.append(text);
                          }});
     }
-    files.push_back({"model.safetensors", [&tm](base::WritableFile& f) -> Status {
+    files.push_back({weights, [&tm](base::WritableFile& f) -> Status {
                          std::vector<checkpoint::NamedTensor> t;
                          for (const ParamInfo& p : tm.params_info())
                              t.emplace_back(p.name, f32_view(tm.params(), p));
@@ -115,7 +117,8 @@ Status load_checkpoint(const std::string& dir, TrainModel* tm, AdamW* adamw, Tra
         }
         return Status();
     };
-    JENNY_RETURN_IF_ERROR(load_into("model.safetensors", "", tm->params()));
+    JENNY_RETURN_IF_ERROR(load_into(
+        tm->is_lora() ? "adapter_model.safetensors" : "model.safetensors", "", tm->params()));
     JENNY_RETURN_IF_ERROR(load_into("optimizer.safetensors", "m.", adamw->m()));
     JENNY_RETURN_IF_ERROR(load_into("optimizer.safetensors", "v.", adamw->v()));
     {

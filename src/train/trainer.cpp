@@ -18,9 +18,11 @@
 #include "jenny/train/batch_source.h"
 #include "jenny/train/collective.h"
 #include "jenny/train/data_parallel.h"
+#include "jenny/train/lora.h"
 #include "jenny/train/loss_curve_svg.h"
 #include "jenny/train/train_model.h"
 #include "jenny/train/train_state.h"
+#include "train/lora_train.h"
 
 namespace jenny::train {
 
@@ -53,8 +55,10 @@ struct Estimate {
 base::Result<Estimate> estimate_memory(const model::LlamaConfig& c, const TrainConfig& cfg,
                                        base::Env* env) {
     Estimate e;
-    const double n = static_cast<double>(TrainModel::count_params(c));
-    e.params_bytes = 4 * n;
+    const LoraOptions lora = lora_options(cfg.lora);  // LoRA: frozen base + adapters
+    const double n = static_cast<double>(lora.enabled() ? TrainModel::count_lora_params(c, lora)
+                                                        : TrainModel::count_params(c));
+    e.params_bytes = 4 * n + (lora.enabled() ? TrainModel::frozen_base_bytes(c, lora) : 0.0);
     e.grads_bytes = 4 * n;
     e.optim_bytes = 8 * n;
     e.act_bytes = static_cast<double>(TrainModel::activation_bytes(
@@ -115,6 +119,7 @@ Status build_model(Run& r) {
     TrainModelOptions mo;
     mo.n_threads = cfg.threads;
     mo.recompute = cfg.model.recompute;
+    mo.lora = lora_options(cfg.lora);
     if (!cfg.model.init_from.empty()) {
         model::LoadOptions lo;
         lo.n_threads = 1;
@@ -124,6 +129,7 @@ Status build_model(Run& r) {
         JENNY_ASSIGN_OR_RETURN(r.est, estimate_memory(src->model->config(), cfg, r.env));
         JENNY_ASSIGN_OR_RETURN(r.tm, TrainModel::create(src->model->config(), mo));
         JENNY_RETURN_IF_ERROR(r.tm->load_weights(src->model->weights()));
+        if (r.tm->is_lora()) r.tm->init_lora(cfg.seed);
         r.shell.path = src->path;
         r.shell.format = src->format;
         r.shell.tokenizer = std::move(src->tokenizer);
@@ -208,6 +214,7 @@ double evaluate(Run& r, Collective& comm) {
 
 Status write_static_files(Run& r) {
     r.static_dir = r.config.out_dir + "/.static";
+    if (r.tm->is_lora()) return save_lora_adapter_dir(*r.tm, r.config, r.static_dir, r.env);
     model::SaveReport rep;
     JENNY_RETURN_IF_ERROR(model::save_hf(r.shell, r.static_dir, tensor::DType::kF32, r.env, &rep));
     return Status();
@@ -351,8 +358,8 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
     JENNY_RETURN_IF_ERROR(build_model(r));
     TrainModel& tm = *r.tm;
     const model::LlamaConfig& mc = tm.config();
-    r.print(fmt::format("model: {} ({:.2f} M parameters{})\n", mc.summary(),
-                        tm.n_params() / 1e6,
+    r.print(fmt::format("model: {} ({:.2f} M {}parameters{})\n", mc.summary(),
+                        tm.n_params() / 1e6, tm.is_lora() ? "trainable LoRA " : "",
                         config.model.init_from.empty() ? ", new" : ", from " + config.model.init_from));
     const std::string tok_hash =
         r.shell.tokenizer ? tokenizer::tokenizer_fingerprint(*r.shell.tokenizer) : "";
@@ -512,6 +519,7 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
                 reducer.begin();
                 tm.set_grads_ready_hook([&reducer](int64_t b) { reducer.ready_from(b); });
             }
+            tm.set_step(step, static_cast<int>(g0 / B) + a);  // LoRA dropout's key
             kernels::CrossEntropyStats ce =
                 tm.forward_backward(inputs.data() + off, targets.data() + off, B, T, scale);
             loss_sum += ce.loss_sum;
@@ -663,7 +671,12 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
     if (!root) return out;
     JENNY_RETURN_IF_ERROR(write_loss_curve_svg(config.out_dir + "/loss_curve.svg",
                                                r.state.loss_history, r.state.val_history, env));
-    if (out.end == TrainOutcome::End::kFinished) {
+    if (out.end == TrainOutcome::End::kFinished && tm.is_lora()) {
+        out.model_dir = config.out_dir + "/adapter";
+        JENNY_RETURN_IF_ERROR(save_lora_adapter_dir(tm, config, out.model_dir, env));
+        r.print("adapter: " + out.model_dir + " (PEFT layout; try jenny generate -m " +
+                config.model.init_from + " --lora " + out.model_dir + ")\n");
+    } else if (out.end == TrainOutcome::End::kFinished) {
         out.model_dir = config.out_dir + "/model";
         JENNY_RETURN_IF_ERROR(model::save_hf(r.shell, out.model_dir, tensor::DType::kF32, env));
         r.print("model: " + out.model_dir + " (Hugging Face layout; try jenny generate -m " +

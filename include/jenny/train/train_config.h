@@ -9,6 +9,7 @@
 //   eval:     {every, batches}
 //   checkpoint: {every_steps, every_minutes, keep_last}
 //   guards:   {max_bad_steps, spike_zscore, spike_window}
+//   lora:     {rank, alpha, dropout, targets, base_dtype}   (LoRA / QLoRA; rank 0: off)
 //   dist:     {timeout_s, bucket_mb}   (data parallel over mpirun / srun ranks)
 //   seed, threads, out_dir, log_every
 #pragma once
@@ -176,6 +177,25 @@ struct DistSection {
     }
 };
 
+// LoRA / QLoRA fine-tuning of model.init_from (train/lora.h): rank 0 trains every weight.
+struct LoraSection {
+    int rank = 0;
+    double alpha = 16;
+    double dropout = 0;
+    std::vector<std::string> targets = {"q", "v"};  // PEFT's default for LLaMA
+    std::string base_dtype = "f32";
+    template <class V>
+    void visit(V& v) {
+        v.field("rank", rank, "r of the adapters (0: off, train every weight)");
+        v.field("alpha", alpha, "lora_alpha: the side path is scaled by alpha / rank");
+        v.field("dropout", dropout, "dropout on the adapters' input while training");
+        v.field("targets", targets,
+                "projections to adapt: q k v o gate up down (or q_proj ... down_proj)");
+        v.one_of("base_dtype", base_dtype, {"f32", "q8_0", "q4_0"},
+                 "the frozen base's layer projections held as (QLoRA-style memory saving)");
+    }
+};
+
 struct TrainConfig {
     ModelSection model;
     DataSection data;
@@ -185,6 +205,7 @@ struct TrainConfig {
     EvalSection eval;
     CheckpointSection checkpoint;
     GuardSection guards;
+    LoraSection lora;
     DistSection dist;
     uint64_t seed = 1234;
     int threads = 0;
@@ -202,6 +223,7 @@ struct TrainConfig {
         v.field("eval", eval);
         v.field("checkpoint", checkpoint);
         v.field("guards", guards);
+        v.field("lora", lora);
         v.field("dist", dist);
         v.field("seed", seed, "seed of the init, the data order and dropout");
         v.field("threads", threads, "compute threads (0: all cores)");

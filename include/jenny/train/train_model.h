@@ -27,6 +27,8 @@
 #include "jenny/kernels/cross_entropy.h"
 #include "jenny/model/llama_config.h"
 #include "jenny/model/llama_weights.h"
+#include "jenny/model/lora_adapter.h"
+#include "jenny/train/lora.h"
 
 namespace jenny::train {
 
@@ -45,7 +47,10 @@ struct TrainModelOptions {
     // Rows of logits alive at once in the fused LM head + CE; 0: as many as fit 256 MiB of
     // logits, clamped to [256, 1024] (fewer rows per sgemm re-pack the head more often).
     int64_t ce_chunk_tokens = 0;
+    LoraOptions lora = {};  // rank > 0: train LoRA adapters on the frozen base (train/lora.h)
 };
+
+struct TrainLora;  // LoRA state (src/train/lora_train.h)
 
 class TrainModel {
 public:
@@ -58,13 +63,14 @@ public:
     ~TrainModel();
 
     const model::LlamaConfig& config() const { return config_; }
-    const std::vector<ParamInfo>& params_info() const { return info_; }
+    // The trainable parameters: the whole model, or with LoRA the adapters only.
+    const std::vector<ParamInfo>& params_info() const;
     const ParamInfo* find_param(const std::string& name) const;
-    int64_t n_params() const { return static_cast<int64_t>(params_.size()); }
-    float* params() { return params_.data(); }
-    const float* params() const { return params_.data(); }
-    float* grads() { return grads_.data(); }
-    const float* grads() const { return grads_.data(); }
+    int64_t n_params() const;
+    float* params();
+    const float* params() const;
+    float* grads();
+    const float* grads() const;
     base::WorkerTeam& team() { return *team_; }
 
     // Weights ~ N(0, std²) (HF's default init), norms 1, biases 0; deterministic in seed.
@@ -74,6 +80,19 @@ public:
     // rotate_half order and config().rope_style becomes kHalf (the same function).
     // Errors name the tensor and both shapes.
     base::Status load_weights(const model::LlamaWeights& w);
+    // LoRA (options.lora.rank > 0; train_model_lora.cpp). PEFT's init from seed: A
+    // kaiming-uniform (a = √5: U(±1/√in)), B zeros.
+    bool is_lora() const { return lora_ != nullptr; }
+    void init_lora(uint64_t seed);
+    // Dropout's key for the next forward_backward (deterministic in seed, step, micro-batch,
+    // so a resumed run draws the same masks); forward_loss / forward_logits never drop.
+    void set_step(int64_t step, int micro_batch);
+    // Views of the adapters (valid while *this) with their config, for save_lora_adapter.
+    model::LoraAdapter lora_adapter() const;
+    // Trainable adapter parameters and frozen base bytes (at lora.base_dtype) of a config.
+    static int64_t count_lora_params(const model::LlamaConfig& c, const LoraOptions& lora);
+    static double frozen_base_bytes(const model::LlamaConfig& c, const LoraOptions& lora);
+
     // f32 views of params() in LlamaWeights form (tied: output is tok_embeddings), for
     // LlamaModel::create (generation, evaluation) and the model writers. Valid while *this.
     model::LlamaWeights weights_view() const;
@@ -122,9 +141,17 @@ private:
     void forward(const int32_t* inputs, int B, int T, const int32_t* seg_begin);  // saves acts
     void layer_forward(int layer, float* out);              // out (N, C): the next residual
     void layer_backward(int layer);                         // dx: d out -> d x_in
-    tensor::Tensor weight(int idx) const;                   // f32 view of info_[idx]
+    tensor::Tensor weight(int idx) const;  // f32 view of info_[idx] (or the frozen quantised one)
     const float* param(int idx) const { return idx < 0 ? nullptr : params_.data() + info_[idx].offset; }
-    float* grad(int idx) { return idx < 0 ? nullptr : grads_.data() + info_[idx].offset; }
+    // nullptr for frozen weights (LoRA: the base has no gradients).
+    float* grad(int idx) { return idx < 0 || grads_.empty() ? nullptr : grads_.data() + info_[idx].offset; }
+    // LoRA hooks (train_model_lora.cpp): y += the adapter of (layer, target) on x; the
+    // backward of a projection y = W x (+ b) (+ adapter): dx assigned, W / b / adapter grads.
+    int64_t setup_lora(int64_t offset);  // in create(): frozen layout; returns params_ size
+    base::Status store_frozen(int idx, const tensor::Tensor& t);  // quantised base weight
+    void lora_forward(int layer, int target, float* y, const float* x, int64_t N);
+    void linear_backward(int layer, int target, float* dx, const float* dout, const float* x,
+                         int w, int b, int64_t N, int64_t K, int64_t M);
 
     model::LlamaConfig config_;
     TrainModelOptions options_;
@@ -132,6 +159,7 @@ private:
     std::vector<float> params_, grads_;
     std::unique_ptr<base::WorkerTeam> team_;
     std::unique_ptr<Impl> impl_;
+    std::unique_ptr<TrainLora> lora_;  // null: full training
     std::function<void(int64_t)> grads_ready_;
 };
 
