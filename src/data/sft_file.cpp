@@ -25,6 +25,7 @@ struct ScanOptions {
     int64_t max_tokens = 0;  // resolved, > 0
     double epochs = 1;
     bool last_turn_only = false;
+    std::string limit_name = "--max-tokens";  // what sets max_tokens, for the too_long message
 };
 
 // Called with each example that has no error while the file has none so far.
@@ -103,9 +104,10 @@ base::Result<SftReport> scan(const ScanOptions& options, const tokenizer::ChatMo
                 ++n_rendered;
                 if (n > options.max_tokens) {
                     add(SftIssueKind::kTooLong, SftSeverity::kError,
-                        fmt::format("{} tokens, more than the limit of {} (--max-tokens); "
+                        fmt::format("{} tokens, more than the limit of {} ({}); "
                                     "shorten or split the conversation",
-                                    thousands(n), thousands(options.max_tokens)));
+                                    thousands(n), thousands(options.max_tokens),
+                                    options.limit_name));
                 }
             }
         }
@@ -230,10 +232,57 @@ base::Result<SftDatasetSummary> run_sft_dataset(const SftDatasetConfig& config, 
         TokenDatasetWriter::create(config.output, model.tokenizer->vocab_size(),
                                    tokenizer::tokenizer_fingerprint(*model.tokenizer),
                                    /*with_mask=*/true, env));
+    if (config.pack_window < 0) return Status::invalid_argument("pack_window must be >= 0");
     ScanOptions so{config.input, resolve_max_tokens(config.max_tokens, model), 1.0,
                    config.last_turn_only};
-    auto report = scan(so, model, env,
-                       [&](const SftTokens& t) { return writer->add_document(t.tokens, t.mask); });
+    if (config.pack_window > 0 && config.pack_window < so.max_tokens) {
+        so.max_tokens = config.pack_window;
+        so.limit_name = "the training window, batch.seq_len";
+    }
+    // Packing needs every example's length first: they are kept until the file is read.
+    std::vector<SftTokens> kept;
+    auto report = scan(so, model, env, [&](const SftTokens& t) {
+        if (config.pack_window > 0) {
+            kept.push_back(t);
+            return Status();
+        }
+        return writer->add_document(t.tokens, t.mask);
+    });
+    int64_t n_windows = 0, pad_tokens = 0;
+    if (report.ok() && report->ok() && config.pack_window > 0) {
+        std::vector<int64_t> lengths;
+        for (const SftTokens& t : kept) lengths.push_back(static_cast<int64_t>(t.tokens.size()));
+        const auto& sp = model.tokenizer->special();
+        const int32_t pad = sp.pad ? *sp.pad : (sp.eos ? *sp.eos : 0);
+        Status written;
+        auto put = [&](std::span<const int32_t> tokens, std::span<const uint8_t> mask) {
+            if (written.ok()) written = writer->add_document(tokens, mask);
+        };
+        for (const std::vector<int64_t>& bin : pack_sft_examples(lengths, config.pack_window)) {
+            int64_t used = 0;
+            for (int64_t i : bin) {
+                put(kept[i].tokens, kept[i].mask);
+                used += lengths[i];
+            }
+            if (used < config.pack_window) {
+                const std::vector<int32_t> fill(config.pack_window - used, pad);
+                const std::vector<uint8_t> zeros(fill.size(), 0);
+                put(fill, zeros);
+                pad_tokens += static_cast<int64_t>(fill.size());
+            }
+            ++n_windows;
+        }
+        // The last window's last target.
+        const int32_t one[1] = {pad};
+        const uint8_t zero[1] = {0};
+        put(one, zero);
+        ++pad_tokens;
+        if (!written.ok()) {
+            writer.reset();
+            (void)remove_token_dataset(config.output, env);
+            return written;
+        }
+    }
     SftDatasetSummary summary;
     if (!report.ok() || !report->ok()) {
         writer.reset();
@@ -252,6 +301,8 @@ base::Result<SftDatasetSummary> run_sft_dataset(const SftDatasetConfig& config, 
     JENNY_ASSIGN_OR_RETURN(auto ds, TokenDataset::open(config.output, env));
     summary.meta = ds->meta();
     summary.written = true;
+    summary.n_windows = n_windows;
+    summary.pad_tokens = pad_tokens;
     summary.outputs = {token_dataset_bin_path(config.output), token_dataset_idx_path(config.output),
                        token_dataset_mask_path(config.output),
                        token_dataset_meta_path(config.output)};

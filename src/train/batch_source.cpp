@@ -50,6 +50,16 @@ base::Result<std::unique_ptr<data::TokenDataset>> open_checked(const std::string
     return std::move(*ds);
 }
 
+// seg (T): each token's document start in the window, from the starts TokenWindows::read gives.
+void fill_segments(const std::vector<int32_t>& starts, int T, int32_t* seg) {
+    int32_t begin = 0;
+    size_t k = 0;
+    for (int t = 0; t < T; ++t) {
+        while (k < starts.size() && starts[k] <= t) begin = starts[k++];
+        seg[t] = begin;
+    }
+}
+
 }  // namespace
 
 base::Result<std::unique_ptr<BatchSource>> BatchSource::open(const TrainConfig& config,
@@ -105,13 +115,16 @@ base::Result<std::unique_ptr<BatchSource>> BatchSource::open(const TrainConfig& 
     return std::unique_ptr<BatchSource>(new BatchSource(std::move(impl)));
 }
 
-void BatchSource::read_train(int64_t g0, int B, int32_t* inputs, int32_t* targets) const {
+void BatchSource::read_train(int64_t g0, int B, int32_t* inputs, int32_t* targets,
+                             int32_t* seg_begin) const {
     const Impl& I = *impl_;
     const int T = I.T;
+    std::vector<int32_t> starts;
     for (int b = 0; b < B; ++b) {
         const int64_t g = g0 + b;
         int32_t* in = inputs + static_cast<int64_t>(b) * T;
         int32_t* tg = targets + static_cast<int64_t>(b) * T;
+        if (seg_begin) std::fill(seg_begin + int64_t{b} * T, seg_begin + int64_t{b + 1} * T, 0);
         if (I.synthetic) {
             base::Rng rng(I.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(g) + 1);
             int32_t prev = static_cast<int32_t>(rng.below(I.vocab));
@@ -123,20 +136,25 @@ void BatchSource::read_train(int64_t g0, int B, int32_t* inputs, int32_t* target
             continue;
         }
         const data::GlobalSampler::Pick p = I.sampler->pick(g);
-        I.train[p.source].read(p.window, in, tg);
+        I.train[p.source].read(p.window, in, tg, seg_begin ? &starts : nullptr);
+        if (seg_begin) fill_segments(starts, T, seg_begin + int64_t{b} * T);
     }
 }
 
-void BatchSource::read_val(int64_t i0, int B, int32_t* inputs, int32_t* targets) const {
+void BatchSource::read_val(int64_t i0, int B, int32_t* inputs, int32_t* targets,
+                           int32_t* seg_begin) const {
     const Impl& I = *impl_;
-    if (I.synthetic) return read_train((int64_t{1} << 50) + i0, B, inputs, targets);
+    if (I.synthetic) return read_train((int64_t{1} << 50) + i0, B, inputs, targets, seg_begin);
     JENNY_CHECK(I.n_val > 0, "read_val without val data");
     const int T = I.T;
+    std::vector<int32_t> starts;
     for (int b = 0; b < B; ++b) {
         int64_t i = (i0 + b) % I.n_val;
         for (const data::TokenWindows& w : I.val) {
             if (i < w.size()) {
-                w.read(i, inputs + static_cast<int64_t>(b) * T, targets + static_cast<int64_t>(b) * T);
+                w.read(i, inputs + static_cast<int64_t>(b) * T, targets + static_cast<int64_t>(b) * T,
+                       seg_begin ? &starts : nullptr);
+                if (seg_begin) fill_segments(starts, T, seg_begin + int64_t{b} * T);
                 break;
             }
             i -= w.size();

@@ -20,6 +20,7 @@
 #include "jenny/train/data_parallel.h"
 #include "jenny/train/lora.h"
 #include "jenny/train/loss_curve_svg.h"
+#include "jenny/train/sft_source.h"
 #include "jenny/train/train_model.h"
 #include "jenny/train/train_state.h"
 #include "train/lora_train.h"
@@ -177,6 +178,12 @@ Status build_model(Run& r) {
         return Status::invalid_argument(fmt::format(
             "batch.seq_len {} exceeds the model's context of {} tokens", cfg.batch.seq_len,
             r.tm->config().max_seq_len));
+    if (r.tm->config().sliding_window > 0 && cfg.batch.seq_len > r.tm->config().sliding_window)
+        return Status::invalid_argument(fmt::format(
+            "batch.seq_len {} exceeds the model's sliding_window of {} tokens: training "
+            "attends to every earlier token of a window, which is the model's attention only "
+            "up to its window; set batch.seq_len <= {}",
+            cfg.batch.seq_len, r.tm->config().sliding_window, r.tm->config().sliding_window));
     return Status();
 }
 
@@ -200,11 +207,14 @@ std::vector<AdamWGroup> decay_groups(const TrainModel& tm, const AdamWConfig& o)
 double evaluate(Run& r, Collective& comm) {
     const int B = r.config.batch.micro_batch, T = r.config.batch.seq_len;
     std::vector<int32_t> in(static_cast<size_t>(B) * T), tg(in.size());
+    std::vector<int32_t> seg(r.config.data.reset_attention() ? in.size() : 0);
     double sum_n[2] = {0, 0};  // loss sum, targets
     const int batches = std::max(1, r.config.eval.batches);
     for (int i = comm.rank(); i < batches; i += comm.size()) {
-        r.data->read_val(static_cast<int64_t>(i) * B, B, in.data(), tg.data());
-        kernels::CrossEntropyStats ce = r.tm->forward_loss(in.data(), tg.data(), B, T);
+        r.data->read_val(static_cast<int64_t>(i) * B, B, in.data(), tg.data(),
+                         seg.empty() ? nullptr : seg.data());
+        kernels::CrossEntropyStats ce =
+            r.tm->forward_loss(in.data(), tg.data(), B, T, seg.empty() ? nullptr : seg.data());
         sum_n[0] += ce.loss_sum;
         sum_n[1] += static_cast<double>(ce.n_targets);
     }
@@ -363,7 +373,16 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
                         config.model.init_from.empty() ? ", new" : ", from " + config.model.init_from));
     const std::string tok_hash =
         r.shell.tokenizer ? tokenizer::tokenizer_fingerprint(*r.shell.tokenizer) : "";
-    JENNY_ASSIGN_OR_RETURN(r.data, BatchSource::open(config, mc.vocab_size, tok_hash, env));
+    // SFT sources: validated, rendered and packed (cached under out_dir/sft) first.
+    JENNY_ASSIGN_OR_RETURN(
+        const TrainConfig data_config,
+        prepare_sft_sources(config,
+                            config.model.init_from.empty() ? config.model.tokenizer
+                                                           : config.model.init_from,
+                            options.resume, r.print, env));
+    JENNY_ASSIGN_OR_RETURN(r.data, BatchSource::open(data_config, mc.vocab_size, tok_hash, env));
+    if (config.data.reset_attention())
+        r.print("data: attention reset: each document attends only to itself, positions from 0\n");
     r.print("data: " + r.data->describe() + "\n");
 
     // ZeRO-1: AdamW's state for this rank's shard only (the whole buffer on one rank).
@@ -478,6 +497,8 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
     }
 
     std::vector<int32_t> inputs(static_cast<size_t>(A) * B * T), targets(inputs.size());
+    // Each token's document start in its window (data.attention_reset).
+    std::vector<int32_t> segs(config.data.reset_attention() ? inputs.size() : 0);
     GradBucketReducer reducer(
         &comm, tm.grads(), tm.n_params(),
         std::max<int64_t>(1024, static_cast<int64_t>(config.dist.bucket_mb * 1e6 / sizeof(float))));
@@ -504,7 +525,8 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
         // This rank's A micro-batches of the global step's samples; the real targets of the
         // whole global step.
         const int64_t g0 = d.plan.first_sample(step, comm.rank());
-        r.data->read_train(g0, A * B, inputs.data(), targets.data());
+        r.data->read_train(g0, A * B, inputs.data(), targets.data(),
+                           segs.empty() ? nullptr : segs.data());
         int64_t n_targets = 0;
         for (int32_t t : targets) n_targets += t >= 0;
         comm.all_reduce_sum(&n_targets, 1);
@@ -521,7 +543,8 @@ base::Result<TrainOutcome> run_training(const TrainConfig& config, const TrainOp
             }
             tm.set_step(step, static_cast<int>(g0 / B) + a);  // LoRA dropout's key
             kernels::CrossEntropyStats ce =
-                tm.forward_backward(inputs.data() + off, targets.data() + off, B, T, scale);
+                tm.forward_backward(inputs.data() + off, targets.data() + off, B, T, scale,
+                                    segs.empty() ? nullptr : segs.data() + off);
             loss_sum += ce.loss_sum;
         }
         double loss = 0, gnorm = 0;

@@ -173,6 +173,10 @@ struct SftDatasetConfig {
     int64_t max_tokens = 0;
     bool last_turn_only = false;
     bool overwrite = false;
+    // > 0: example-aware packing for training windows of this many tokens (seq_len T): every
+    // example lies inside one window, never across two (see pack_sft_examples); max_tokens is
+    // then at most T. 0: one document per example in file order, nothing added.
+    int64_t pack_window = 0;
     template <class V>
     void visit(V& v) {
         v.required("input", input, "SFT JSONL file");
@@ -181,6 +185,8 @@ struct SftDatasetConfig {
         v.field("max_tokens", max_tokens, "longest example in tokens (0: model context or 2048)");
         v.field("last_turn_only", last_turn_only, "train only the last assistant message");
         v.field("overwrite", overwrite, "replace an existing dataset at the output prefix");
+        v.field("pack_window", pack_window,
+                "pack examples into windows of this many tokens, none across two (0: off)");
     }
 };
 
@@ -189,7 +195,19 @@ struct SftDatasetSummary {
     bool written = false;  // false when the report has errors: nothing is left at `output`
     TokenDatasetMeta meta;
     std::vector<std::string> outputs;  // the files written, meta last
+    int64_t n_windows = 0;   // pack_window > 0: windows written (TokenWindows::count)
+    int64_t pad_tokens = 0;  // pack_window > 0: padding tokens (mask 0) filling the windows
 };
+
+// Example-aware packing. Examples of lengths[i] tokens (each in [1, window]) go into bins of
+// `window` tokens by best fit decreasing (longest first; each into the fullest bin it fits,
+// ties to the earlier bin); each bin lists its examples in file order, and the bins are
+// ordered by their first example, so the last bins (the val split) hold the file's last
+// lines. Deterministic. Laid out as a token dataset, bin w is window w: its examples are
+// documents starting at token w·window, the rest of the window is one padding document
+// (mask 0), and one more padding token ends the stream so the last window has its target.
+std::vector<std::vector<int64_t>> pack_sft_examples(const std::vector<int64_t>& lengths,
+                                                    int64_t window);
 
 // Validates and writes in one pass: every example without errors becomes one document of a
 // masked token dataset (tokens + mask, TokenDatasetWriter with_mask) whose tokenizer hash is

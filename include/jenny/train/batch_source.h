@@ -30,9 +30,13 @@ public:
     ~BatchSource();
 
     // inputs, targets: (B, T) for training samples [g0, g0 + B). targets < 0: no loss.
-    void read_train(int64_t g0, int B, int32_t* inputs, int32_t* targets) const;
+    // seg_begin (B, T), optional: for each token, the offset in its window where its document
+    // starts (0 when the document began before the window), for TrainModel's attention reset.
+    void read_train(int64_t g0, int B, int32_t* inputs, int32_t* targets,
+                    int32_t* seg_begin = nullptr) const;
     // Validation samples [i0, i0 + B) (cycling). Requires has_val().
-    void read_val(int64_t i0, int B, int32_t* inputs, int32_t* targets) const;
+    void read_val(int64_t i0, int B, int32_t* inputs, int32_t* targets,
+                  int32_t* seg_begin = nullptr) const;
     bool has_val() const;
     int64_t n_train_windows() const;
     int64_t n_val_windows() const;

@@ -2,7 +2,8 @@
 // (visit) drive parsing, the printed resolved config and the docs (docs/train.md).
 //
 //   model:    {init_from: DIR|GGUF|BIN}  or a new model's HF-style hyper-parameters
-//   data:     {train: [{path, weight}], val: [{path}], val_fraction, synthetic}
+//   data:     {train: [{path, weight, format}], val: [{path}], val_fraction, synthetic,
+//              attention_reset, last_turn_only}
 //   batch:    {micro_batch, seq_len, grad_accum, global_batch}
 //   optim:    {lr_max, lr_min, weight_decay, beta1, beta2, eps, grad_clip, ...}
 //   schedule: {kind: cosine|wsd|linear|constant, warmup_steps, total_steps, decay_fraction}
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,12 +67,18 @@ struct ModelSection {
 };
 
 struct DataSource {
-    std::string path;  // token dataset prefix (docs/formats/tokens.md)
+    std::string path;  // token dataset prefix (docs/formats/tokens.md), or an SFT JSONL file
     double weight = 1.0;
+    std::string format = "tokens";  // "sft": path is chat / prompt-completion JSONL
     template <class V>
     void visit(V& v) {
-        v.required("path", path, "token dataset prefix (jenny tokenize-dataset --output)");
+        v.required("path", path,
+                   "token dataset prefix (jenny tokenize-dataset --output), or with format: sft "
+                   "an SFT JSONL file");
         v.field("weight", weight, "mixture weight");
+        v.one_of("format", format, {"tokens", "sft"},
+                 "tokens: a token dataset; sft: chat JSONL rendered with the model's template "
+                 "(docs/formats/sft.md)");
     }
 };
 
@@ -79,13 +87,29 @@ struct DataSection {
     std::vector<DataSource> val;
     double val_fraction = 0.01;  // held out from each train source when val is empty
     bool synthetic = false;      // uniform random tokens (benchmarks; no files)
+    // Packed documents attend only to themselves, with RoPE positions from 0 (unset: on when
+    // any source is SFT, off otherwise).
+    std::optional<bool> attention_reset;
+    bool last_turn_only = false;  // SFT: train only each conversation's last assistant turn
     template <class V>
     void visit(V& v) {
         v.field("train", train, "token datasets to train on, with mixture weights");
         v.field("val", val, "token datasets for validation (default: hold out val_fraction)");
         v.field("val_fraction", val_fraction, "share of each train source held out for val");
         v.field("synthetic", synthetic, "random tokens instead of data (benchmarks)");
+        v.field("attention_reset", attention_reset,
+                "documents in a window attend only to themselves, positions from 0 (default: "
+                "on with SFT sources, else off)");
+        v.field("last_turn_only", last_turn_only,
+                "SFT: train only the last assistant message of each conversation");
     }
+    bool any_sft() const {
+        for (const auto* list : {&train, &val})
+            for (const DataSource& s : *list)
+                if (s.format == "sft") return true;
+        return false;
+    }
+    bool reset_attention() const { return attention_reset.value_or(any_sft()); }
 };
 
 struct BatchSection {

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""jenny train on SFT chat JSONL end to end (issue 7, first acceptance line), on a tiny
+Qwen2-architecture model with the Qwen2.5 tokenizer and chat template.
+
+The chat file is built from ../shared/data/gsm8k/test.jsonl (question -> user, answer ->
+assistant). Shared data only has GSM8K's *test* split: here it is conversational text for a
+mechanics test (rendering, masking, packing, loss, saving), never for an evaluation claim, and
+the model trained here is never evaluated on GSM8K.
+
+Checks:
+ 1. The tiny model: transformers' Qwen2ForCausalLM (random init, seed 0) saved with the
+    Qwen2.5 tokenizer files; jenny continues it (model.init_from, format: sft data).
+ 2. The packed masked dataset jenny cached under out_dir/sft/: every window starts a document
+    and no document crosses a window; every example document's masked tokens decode (with
+    the `tokenizers` library, not jenny) to exactly each assistant content + "<|im_end|>",
+    in order; padding documents are all mask 0.
+ 3. Train loss falls (mean of the last 5 steps < 0.85 x the first 5); val loss is reported.
+ 4. --resume reuses the cached dataset; a changed file on --resume is refused (exit 1).
+ 5. The model saved in HF layout loads in `jenny generate --chat` and answers (exit 0, text).
+ 6. Files with errors are refused before training, exit 2, with the line-numbered report
+    (unknown role, bad JSON, empty content, no assistant, too long for batch.seq_len).
+Needs JENNY_BIN and JENNY_SHARED_DATA. --quick: fewer examples and steps (the fast variant).
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--quick", action="store_true")
+args = ap.parse_args()
+BIN = os.environ["JENNY_BIN"]
+DATA = os.environ["JENNY_SHARED_DATA"]
+QWEN = os.path.join(DATA, "tokenizers", "hf-qwen2_5")
+N_EX = 48 if args.quick else 160
+STEPS = 16 if args.quick else 60
+SEQ = 512
+fails = 0
+
+
+def check(what, ok, detail=""):
+    global fails
+    print(("ok: " if ok else "FAIL: ") + what + ("" if ok else "  " + str(detail)[:2000]))
+    if not ok:
+        fails += 1
+
+
+def jenny(*argv, timeout=600):
+    r = subprocess.run([BIN, *argv], capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout + r.stderr
+
+
+tmp = tempfile.mkdtemp(prefix="sft_train_")
+try:
+    # 1. The chat file and the tiny model.
+    rows = [json.loads(l) for l, _ in zip(open(os.path.join(DATA, "gsm8k", "test.jsonl")), range(N_EX))]
+    chat = os.path.join(tmp, "gsm8k_test_as_chat.jsonl")
+    examples = []
+    with open(chat, "w") as f:
+        for i, r in enumerate(rows):
+            if i % 5 == 4:  # some prompt/completion lines too
+                f.write(json.dumps({"prompt": r["question"], "completion": r["answer"]}) + "\n")
+            else:
+                msgs = [{"role": "user", "content": r["question"]},
+                        {"role": "assistant", "content": r["answer"]}]
+                f.write(json.dumps({"messages": msgs}) + "\n")
+            examples.append((r["question"], r["answer"]))
+
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    cfg = Qwen2Config(vocab_size=151936, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+                      tie_word_embeddings=True, rope_theta=1000000.0, rms_norm_eps=1e-6,
+                      bos_token_id=151643, eos_token_id=151645)
+    model_dir = os.path.join(tmp, "tiny-qwen2")
+    Qwen2ForCausalLM(cfg).save_pretrained(model_dir, safe_serialization=True)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(QWEN, name), model_dir)
+
+    out = os.path.join(tmp, "run")
+    config = os.path.join(tmp, "sft.yaml")
+    with open(config, "w") as f:
+        f.write(f"""model:
+  init_from: {model_dir}
+data:
+  train:
+    - path: {chat}
+      format: sft
+  val_fraction: 0.1
+batch:
+  micro_batch: 2
+  seq_len: {SEQ}
+optim:
+  lr_max: 0.01
+  lr_min: 0.001
+  weight_decay: 0.0
+schedule:
+  kind: cosine
+  warmup_steps: 2
+  total_steps: {STEPS}
+eval:
+  every: {STEPS // 2}
+  batches: 2
+checkpoint:
+  every_steps: 0
+threads: 2
+out_dir: {out}
+log_every: 10
+""")
+
+    # 4a. Half the steps, then --resume (the cached dataset is reused).
+    rc, log = jenny("train", config, "--max-steps", str(STEPS // 2))
+    check("jenny train on SFT JSONL runs (first half)", rc == 0, log)
+    check("the SFT file is packed into windows", "packed into" in log and "windows of 512" in log, log)
+    check("attention reset is on for SFT", "attention reset" in log, log)
+    rc, log2 = jenny("train", config, "--resume")
+    check("--resume finishes the run", rc == 0, log2)
+    check("--resume reuses the cached SFT dataset", "reuses" in log2 and "packed into" not in log2, log2)
+
+    # 2. The packed masked dataset.
+    prefix = os.path.join(out, "sft", "train0")
+    meta = json.load(open(prefix + ".meta.json"))
+    dt = np.uint32 if meta["token_dtype"] == "uint32" else np.uint16
+    toks = np.fromfile(prefix + ".bin", dtype=dt).astype(np.int64)
+    mask = np.fromfile(prefix + ".mask", dtype=np.uint8)
+    offs = np.fromfile(prefix + ".idx", dtype=np.uint64, offset=16).astype(np.int64)
+    check("dataset sizes agree", len(toks) == len(mask) == offs[-1] == meta["n_tokens"])
+    n_windows = (len(toks) - 1) // SEQ
+    starts = set(offs[:-1].tolist())
+    check("every window starts a document", all(w * SEQ in starts for w in range(n_windows)))
+    crossing = [d for d in range(len(offs) - 1)
+                if offs[d] // SEQ != (offs[d + 1] - 1) // SEQ and offs[d + 1] > offs[d] and offs[d + 1] - offs[d] > 1]
+    check("no document crosses a window boundary", not crossing, crossing[:5])
+    tok = Tokenizer.from_file(os.path.join(QWEN, "tokenizer.json"))
+    im_end = tok.token_to_id("<|im_end|>")
+    pad_id = None
+    found = {}
+    bad_mask = []
+    for d in range(len(offs) - 1):
+        a, b = offs[d], offs[d + 1]
+        ids, m = toks[a:b].tolist(), mask[a:b]
+        text = tok.decode(ids, skip_special_tokens=False)
+        if "<|im_start|>" not in text:  # padding
+            pad_id = ids[0]
+            if m.any() or len(set(ids)) != 1:
+                bad_mask.append(("pad", d))
+            continue
+        # The masked spans, decoded span by span.
+        spans, cur = [], []
+        for t, k in zip(ids, m):
+            if k:
+                cur.append(t)
+            elif cur:
+                spans.append(cur)
+                cur = []
+        if cur:
+            spans.append(cur)
+        hit = [i for i, (q, _) in enumerate(examples) if q in text]
+        if len(hit) != 1:
+            bad_mask.append(("which example?", d, text[:200]))
+            continue
+        q, ans = examples[hit[0]]
+        got = [tok.decode(s, skip_special_tokens=False) for s in spans]
+        if got != [ans + "<|im_end|>"]:
+            bad_mask.append((d, got, ans))
+        found[hit[0]] = True
+    check(f"masked tokens == assistant content + <|im_end|> for all {len(found)} examples",
+          not bad_mask and len(found) == len(examples), bad_mask[:3])
+    check("padding is the tokenizer's pad/eos token", pad_id in (151643, 151645, None), pad_id)
+
+    # 3. Loss falls.
+    lines = [json.loads(l) for l in open(os.path.join(out, "metrics.jsonl"))]
+    losses = [l["loss"] for l in lines]
+    first, last = np.mean(losses[:5]), np.mean(losses[-5:])
+    print(f"train loss: first 5 steps {first:.4f}, last 5 steps {last:.4f} ({len(losses)} steps)")
+    check("train loss falls", len(losses) == STEPS and last < 0.85 * first, (first, last))
+    vals = [l["val_loss"] for l in lines if "val_loss" in l]
+    check("val loss reported", len(vals) >= 1, vals)
+    print("val loss:", vals)
+
+    # 5. The saved model answers with --chat.
+    rc, gen = jenny("generate", "-m", os.path.join(out, "model"), "--chat", "-p", examples[0][0],
+                    "-n", "16", "--temperature", "0")
+    check("jenny generate --chat loads the trained model and answers", rc == 0 and len(gen.strip()) > 0, gen)
+    print(gen.strip()[:300])
+
+    # 4b. A changed file on --resume is refused.
+    with open(chat, "a") as f:
+        f.write(json.dumps({"prompt": "one more", "completion": "line"}) + "\n")
+    rc, log3 = jenny("train", config, "--resume")
+    check("a changed SFT file on --resume is refused (exit 1)",
+          rc == 1 and "changed since this run started" in log3, (rc, log3))
+
+    # 6. Files with errors: refused before training with the report.
+    bad = os.path.join(tmp, "bad.jsonl")
+    good = json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]})
+    with open(bad, "w") as f:
+        f.write(good + "\n")
+        f.write(json.dumps({"messages": [{"role": "bot", "content": "x"}, {"role": "assistant", "content": "y"}]}) + "\n")
+        f.write("not json\n")
+        f.write(json.dumps({"messages": [{"role": "user", "content": "  "}, {"role": "assistant", "content": "y"}]}) + "\n")
+        f.write(json.dumps({"messages": [{"role": "user", "content": "only a question"}]}) + "\n")
+        f.write(json.dumps({"prompt": "long " * 700, "completion": "answer"}) + "\n")
+    bad_out = os.path.join(tmp, "bad_run")
+    rc, log4 = jenny("train", config, "--set", f"data.train=[{{path: {bad}, format: sft}}]",
+                     "--set", f"out_dir={bad_out}")
+    check("a file with errors is refused with exit 2", rc == 2, (rc, log4))
+    for needle in (f"{bad}:2: error [unknown_role]", f"{bad}:3: error [bad_json]",
+                   f"{bad}:4: error [empty_content]", f"{bad}:5: error [no_assistant]",
+                   f"{bad}:6: error [too_long]", "batch.seq_len", "training refuses"):
+        check(f"the report says {needle!r}", needle in log4, log4)
+    check("nothing was trained", not os.path.exists(os.path.join(bad_out, "metrics.jsonl")))
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+if fails:
+    print(f"{fails} check(s) failed")
+    sys.exit(1)
+print("all SFT training checks passed")
