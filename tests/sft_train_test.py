@@ -19,6 +19,8 @@ Checks:
  5. The model saved in HF layout loads in `jenny generate --chat` and answers (exit 0, text).
  6. Files with errors are refused before training, exit 2, with the line-numbered report
     (unknown role, bad JSON, empty content, no assistant, too long for batch.seq_len).
+ 7. Continued training from the command line: InternLM2 (saved with its packed wqkv) and
+    Mistral's sliding window (seq_len above it refused with exit 2, at or below it trains).
 Needs JENNY_BIN and JENNY_SHARED_DATA. --quick: fewer examples and steps (the fast variant).
 """
 import argparse
@@ -218,6 +220,46 @@ log_every: 10
                    f"{bad}:6: error [too_long]", "batch.seq_len", "training refuses"):
         check(f"the report says {needle!r}", needle in log4, log4)
     check("nothing was trained", not os.path.exists(os.path.join(bad_out, "metrics.jsonl")))
+
+    # 7. Continued training of the other architectures from the command line (synthetic tokens;
+    #    the tiny fixtures have no tokenizer, so the llama2.c one is named): InternLM2 trains and
+    #    is saved with its packed wqkv; Mistral with seq_len > sliding_window is refused (exit 2).
+    from safetensors import safe_open
+    tiny = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "model", "tiny")
+    llama2c_tok = os.path.join(DATA, "tokenizers", "llama2c", "tokenizer.model")
+    ct = os.path.join(tmp, "ct.yaml")
+    with open(ct, "w") as f:
+        f.write(f"""model: {{init_from: {tiny}/internlm2, tokenizer: {llama2c_tok}}}
+data: {{synthetic: true}}
+batch: {{micro_batch: 2, seq_len: 16}}
+schedule: {{total_steps: 3}}
+eval: {{every: 0, batches: 1}}
+checkpoint: {{every_steps: 0}}
+threads: 2
+out_dir: {tmp}/ct_internlm2
+""")
+    rc, log5 = jenny("train", ct)
+    check("InternLM2 continued training runs", rc == 0, log5)
+    saved = os.path.join(tmp, "ct_internlm2", "model")
+    if rc == 0:
+        cfg_saved = json.load(open(os.path.join(saved, "config.json")))
+        with safe_open(os.path.join(saved, "model.safetensors"), "np") as st:
+            names = set(st.keys())
+        check("InternLM2 saved in its own layout (model_type, packed wqkv)",
+              cfg_saved.get("model_type") == "internlm2" and
+              "model.layers.0.attention.wqkv.weight" in names and
+              not any("q_proj" in n for n in names), (cfg_saved.get("model_type"), sorted(names)[:6]))
+    sw = os.path.join(tmp, "mistral_sw")
+    shutil.copytree(os.path.join(tiny, "mistral"), sw)
+    c = json.load(open(os.path.join(sw, "config.json")))
+    c["sliding_window"] = 8
+    json.dump(c, open(os.path.join(sw, "config.json"), "w"))
+    rc, log6 = jenny("train", ct, "--set", f"model.init_from={sw}", "--set", f"out_dir={tmp}/ct_sw")
+    check("Mistral seq_len > sliding_window is refused (exit 2)",
+          rc == 2 and "set batch.seq_len <= 8" in log6, (rc, log6[-500:]))
+    rc, log7 = jenny("train", ct, "--set", f"model.init_from={sw}", "--set", f"out_dir={tmp}/ct_sw",
+                     "--set", "batch.seq_len=8")
+    check("Mistral with seq_len <= sliding_window trains", rc == 0, log7[-500:])
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
