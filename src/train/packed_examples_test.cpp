@@ -1,16 +1,22 @@
 // Attention reset (TrainModel's seg_begin): a window of packed examples computes exactly what
 // each example computes alone — logits, loss and every parameter gradient — for GQA with and
-// without qkv bias, with and without recompute, across two windows of a micro-batch.
+// without qkv bias, with and without recompute, across two windows of a micro-batch. And
+// BatchSource's seg_begin: each token's document start in its window, for train and val reads;
+// data.attention_reset's default (on with SFT sources only).
 //
 // Tolerances: the packed and the separate runs do the same arithmetic except that the matmuls
 // see a different number of rows (the sgemm may block them differently) and the attention's
 // masked probabilities are exact zeros, so results agree to f32 rounding: logits within
 // 1e-5 (1 + |x|), gradients within 1e-5 of the largest gradient of each tensor.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 #include <vector>
 
+#include "jenny/data/token_dataset.h"
+#include "jenny/train/batch_source.h"
 #include "jenny/train/train_model.h"
 
 namespace jenny::train {
@@ -114,6 +120,62 @@ void check_packed(bool bias, bool recompute) {
 TEST(TrainModelPackedExamples, EqualsEachExampleAlone) { check_packed(false, false); }
 TEST(TrainModelPackedExamples, EqualsEachExampleAloneQkvBias) { check_packed(true, false); }
 TEST(TrainModelPackedExamples, EqualsEachExampleAloneRecompute) { check_packed(true, true); }
+
+// Documents whose tokens are all their own id (d + 1), so a token's document start in a window
+// is where its run of equal tokens begins (or 0): an independent check of BatchSource's
+// seg_begin from the dataset's .idx.
+TEST(BatchSourceSegments, DocumentStartsInEveryWindow) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("jenny_segments_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    const std::string prefix = (dir / "docs").string();
+    {
+        auto w = data::TokenDatasetWriter::create(prefix, 100, "", false).value();
+        const int lengths[] = {5, 9, 3, 20, 1, 7, 12, 2, 2, 30, 4, 6, 11};
+        for (int d = 0; d < 13; ++d) {
+            std::vector<int32_t> t(lengths[d], d + 1);
+            ASSERT_TRUE(w->add_document(t).ok());
+        }
+        ASSERT_TRUE(w->finish().ok());
+    }
+    TrainConfig config;
+    config.data.train = {{prefix, 1.0, "tokens"}};
+    config.data.val_fraction = 0.2;
+    config.batch.seq_len = 8;
+    EXPECT_FALSE(config.data.reset_attention());
+    config.data.attention_reset = true;
+    EXPECT_TRUE(config.data.reset_attention());
+    auto src = BatchSource::open(config, 100, "");
+    ASSERT_TRUE(src.ok()) << src.status().to_string();
+    const int B = 3, T = 8;
+    std::vector<int32_t> in(B * T), tg(B * T), seg(B * T, -7);
+    auto expect_runs = [&](const char* what, int64_t g) {
+        for (int b = 0; b < B; ++b) {
+            for (int t = 0; t < T; ++t) {
+                int start = t;
+                while (start > 0 && in[b * T + start - 1] == in[b * T + t]) --start;
+                ASSERT_EQ(seg[b * T + t], start) << what << " " << g << " row " << b << " t " << t;
+            }
+        }
+    };
+    for (int64_t g = 0; g < 12; g += B) {
+        (*src)->read_train(g, B, in.data(), tg.data(), seg.data());
+        expect_runs("train", g);
+    }
+    (*src)->read_val(0, B, in.data(), tg.data(), seg.data());
+    expect_runs("val", 0);
+    fs::remove_all(dir);
+}
+
+TEST(BatchSourceSegments, AttentionResetDefaultsOnWithSft) {
+    DataSection d;
+    d.train = {{"a", 1.0, "tokens"}};
+    EXPECT_FALSE(d.reset_attention());
+    d.val = {{"b.jsonl", 1.0, "sft"}};
+    EXPECT_TRUE(d.reset_attention());
+    d.attention_reset = false;
+    EXPECT_FALSE(d.reset_attention());
+}
 
 }  // namespace
 }  // namespace jenny::train
