@@ -221,6 +221,26 @@ log_every: 10
         check(f"the report says {needle!r}", needle in log4, log4)
     check("nothing was trained", not os.path.exists(os.path.join(bad_out, "metrics.jsonl")))
 
+    # 6b. data.last_turn_only: two-turn chats train fewer tokens (checked on --dry-run's report).
+    two = os.path.join(tmp, "two_turns.jsonl")
+    with open(two, "w") as f:
+        for i in range(0, 8, 2):
+            (q1, a1), (q2, a2) = examples[i], examples[i + 1]
+            f.write(json.dumps({"messages": [{"role": "user", "content": q1}, {"role": "assistant", "content": a1},
+                                             {"role": "user", "content": q2}, {"role": "assistant", "content": a2}]}) + "\n")
+    trained = {}
+    for last in ("false", "true"):
+        rc, log8 = jenny("train", config, "--dry-run", "--set", f"data.train=[{{path: {two}, format: sft}}]",
+                         "--set", f"data.last_turn_only={last}", "--set", f"out_dir={tmp}/two_{last}")
+        import re
+        m = re.search(r"tokens \((\d+) trained\)", log8)
+        trained[last] = int(m.group(1)) if (rc == 0 and m) else None
+    want = sum(len(tok.encode(examples[i][1] + "<|im_end|>", add_special_tokens=False).ids) for i in range(1, 8, 2))
+    check("last_turn_only trains only the last assistant turn",
+          trained["true"] is not None and abs(trained["true"] - want) <= 4 and
+          trained["false"] is not None and trained["false"] > trained["true"] + want // 2,
+          (trained, want))
+
     # 7. Continued training of the other architectures from the command line (synthetic tokens;
     #    the tiny fixtures have no tokenizer, so the llama2.c one is named): InternLM2 trains and
     #    is saved with its packed wqkv; Mistral with seq_len > sliding_window is refused (exit 2).

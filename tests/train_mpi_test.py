@@ -12,6 +12,8 @@
     collective times out with a message naming the collective, the step and the rank, and the
     job exits non-zero well within the hard limit; rank 1 SIGKILLed at step 5: the job ends
     non-zero too.
+(e) SIGUSR1 to mpirun (forwarded to every rank): every rank stops after the same step with a
+    checkpoint, the job exits 75 (requeue), and --resume on 2 ranks continues from that step.
 (d) Bad input: a global batch that does not divide into ranks x micro_batch exits 2 with the
     numbers in the message, on 2 ranks and on 1; a resume with another batch.global_batch than
     the checkpoint's exits 2.
@@ -21,6 +23,7 @@ Needs JENNY_BIN (built with MPI) and mpirun; exits 77 (skip) without them.
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -208,6 +211,39 @@ def main():
             print(f"ok: (c) rank 1 {how} at step 5: the job exited {rc} after {secs:.1f} s"
                   + (" with: " + next(l for l in out.splitlines() if "collective timeout" in l)
                      if how == "stop" else ""), flush=True)
+
+        # (e) SIGUSR1 to mpirun: checkpoint, exit 75, resume.
+        sig_dir = os.path.join(work, "sigusr1")
+        p = subprocess.Popen([MPIRUN, "-np", "2", BIN, "train", cfg, "--set", "out_dir=" + sig_dir,
+                              "--set", "schedule.total_steps=100000"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, env=MPI_ENV)
+        deadline = time.monotonic() + 120
+        while p.poll() is None and time.monotonic() < deadline:
+            try:
+                with open(os.path.join(sig_dir, "metrics.jsonl")) as f:
+                    if sum(1 for _ in f) >= 3:
+                        break
+            except FileNotFoundError:
+                pass
+            time.sleep(0.05)
+        p.send_signal(signal.SIGUSR1)
+        try:
+            out, _ = p.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+            fail("(e) SIGUSR1: the job did not stop within 120 s")
+        stopped = len(losses(sig_dir)) if os.path.exists(os.path.join(sig_dir, "metrics.jsonl")) else 0
+        if p.returncode != 75 or "run again with --resume" not in out:
+            fail(f"(e) SIGUSR1 to mpirun: exit {p.returncode} (want 75):\n{out[-3000:]}")
+        else:
+            rc, out, _ = train(cfg, sig_dir, 2, "--resume", "--max-steps", "1", "--set",
+                               "schedule.total_steps=100000")
+            if rc != 0 or f"resume: step {stopped} from" not in out:
+                fail(f"(e) --resume after SIGUSR1 at step {stopped}: exit {rc}:\n{out}")
+            else:
+                print(f"ok: (e) SIGUSR1 to mpirun after step {stopped}: exit 75, --resume on 2 "
+                      "ranks continues there", flush=True)
 
         # (d) Bad input.
         for ranks, gb, want in ((2, 6, "global batch 6 (batch.global_batch) is not divisible by "

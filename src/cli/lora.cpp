@@ -27,8 +27,10 @@ Command register_lora(CLI::App& root) {
          out = std::make_shared<std::string>(), dtype = std::make_shared<std::string>("f32");
     merge->add_option("BASE", *base, "base model: HF directory, .gguf or llama2.c .bin")
         ->required();
-    merge->add_option("ADAPTER", *adapter, "adapter directory (adapter_config.json + "
-                                           "adapter_model.safetensors)")
+    merge
+        ->add_option("ADAPTER", *adapter,
+                     "adapter directory (adapter_config.json + "
+                     "adapter_model.safetensors)")
         ->required();
     merge->add_option("OUT", *out, "HF directory to write")->required();
     merge->add_option("--dtype", *dtype, "f32 | f16 | bf16 (default f32)");
@@ -39,15 +41,14 @@ Command register_lora(CLI::App& root) {
     auto threads = std::make_shared<int>(0);
     logits->add_option("--model,-m", *lmodel, "base model")->required();
     logits->add_option("--lora", *llora, "adapter directory (none: the base alone)");
-    logits->add_option("--tokens", *tokens, "token ids, separated by spaces or commas")
-        ->required();
+    logits->add_option("--tokens", *tokens, "token ids, separated by spaces or commas")->required();
     logits->add_option("--output,-o", *output, "file to write (n x V little-endian f32)")
         ->required();
     logits->add_option("--threads,-t", *threads, "threads (0: all cores)");
     return {cmd, [=]() {
                 if (merge->parsed())
-                    return finish("merge", model::run_lora_merge(*base, *adapter, *out, *dtype,
-                                                                 stderr));
+                    return finish("merge",
+                                  model::run_lora_merge(*base, *adapter, *out, *dtype, stderr));
                 std::string text = *tokens;
                 for (char& c : text)
                     if (c == ',') c = ' ';
@@ -61,13 +62,15 @@ Command register_lora(CLI::App& root) {
                         if (used != word.size() || v < 0) throw std::invalid_argument(word);
                         ids.push_back(static_cast<int32_t>(v));
                     } catch (const std::exception&) {
-                        std::fprintf(stderr, "jenny lora logits: --tokens: '%s' is not a token "
-                                             "id\n", word.c_str());
+                        std::fprintf(stderr,
+                                     "jenny lora logits: --tokens: '%s' is not a token "
+                                     "id\n",
+                                     word.c_str());
                         return kExitUsage;
                     }
                 }
-                return finish("logits", model::run_lora_logits(*lmodel, *llora, ids, *output,
-                                                               *threads));
+                return finish("logits",
+                              model::run_lora_logits(*lmodel, *llora, ids, *output, *threads));
             }};
 }
 

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "jenny/train/collective.h"
 #include "jenny/train/trainer.h"
 
 namespace jenny::cli {
@@ -46,7 +47,9 @@ Command register_train(CLI::App& root) {
                     std::fprintf(stderr, "jenny train: %s\n", config.status().message().c_str());
                     return kExitUsage;
                 }
-                print_config("train", base::config_to_yaml(*config));
+                // Under mpirun / srun the ranks share one terminal: rank 0 prints.
+                if (train::Collective::launched_rank() == 0)
+                    print_config("train", base::config_to_yaml(*config));
                 train::install_stop_signal_handlers();
                 train::TrainOptions options;
                 options.resume = args->resume;

@@ -56,8 +56,8 @@ TEST_P(MatmulDxTest, MatchesReferenceAndDequantisedSgemm) {
     }
     Tensor wf = w.to_f32();
     std::vector<float> dense(N * K);
-    matmul_backward(dense.data(), nullptr, nullptr, dout.data(), nullptr, wf.data_as<float>(), N,
-                    K, M, nullptr);
+    matmul_backward(dense.data(), nullptr, nullptr, dout.data(), nullptr, wf.data_as<float>(), N, K,
+                    M, nullptr);
     for (int threads : {1, 2, 3}) {
         base::WorkerTeam team(threads);
         std::vector<float> got(N * K, 123.0f);  // assigned, not accumulated
@@ -73,7 +73,9 @@ TEST_P(MatmulDxTest, MatchesReferenceAndDequantisedSgemm) {
 INSTANTIATE_TEST_SUITE_P(Dtypes, MatmulDxTest,
                          ::testing::Values(DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0,
                                            DType::kQ4_0, DType::kQ4_1),
-                         [](const auto& info) { return std::string(tensor::dtype_name(info.param)); });
+                         [](const auto& info) {
+                             return std::string(tensor::dtype_name(info.param));
+                         });
 
 }  // namespace
 }  // namespace jenny::kernels

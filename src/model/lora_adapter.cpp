@@ -2,10 +2,10 @@
 // path (lora_adapter.h; docs/formats/lora_adapter.md).
 #include "jenny/model/lora_adapter.h"
 
+#include <fmt/format.h>
 #include <cctype>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "jenny/checkpoint/safetensors.h"
@@ -67,13 +67,18 @@ std::string lora_tensor_name(int layer, int target, bool a) {
 std::pair<int64_t, int64_t> lora_target_shape(const LlamaConfig& c, int target) {
     const int64_t C = c.dim, F = c.hidden_dim, QD = c.q_dim(), KD = c.kv_dim();
     switch (target) {
-        case kLoraQ: return {QD, C};
+        case kLoraQ:
+            return {QD, C};
         case kLoraK:
-        case kLoraV: return {KD, C};
-        case kLoraO: return {C, QD};
+        case kLoraV:
+            return {KD, C};
+        case kLoraO:
+            return {C, QD};
         case kLoraGate:
-        case kLoraUp: return {F, C};
-        default: return {C, F};
+        case kLoraUp:
+            return {F, C};
+        default:
+            return {C, F};
     }
 }
 
@@ -95,7 +100,8 @@ Status check_lora_adapter(const LoraAdapter& ad, const LlamaConfig& c) {
     if (c.packed_wqkv)
         return Status::unsupported("LoRA on InternLM2's packed wqkv is not supported");
     if (ad.config.rank <= 0)
-        return Status::invalid_argument(fmt::format("LoRA rank r = {} must be > 0", ad.config.rank));
+        return Status::invalid_argument(
+            fmt::format("LoRA rank r = {} must be > 0", ad.config.rank));
     if (static_cast<int>(ad.a.size()) > c.n_layers || ad.a.size() != ad.b.size())
         return Status::invalid_argument(fmt::format(
             "the adapter has {} layers but the base model has {} (an adapter for another model?)",
@@ -105,13 +111,15 @@ Status check_lora_adapter(const LoraAdapter& ad, const LlamaConfig& c) {
         for (int t = 0; t < kLoraTargets; ++t) {
             const Tensor &A = ad.a[l][t], &B = ad.b[l][t];
             if (A.defined() != B.defined())
-                return Status::invalid_argument(fmt::format(
-                    "layer {} {}: lora_{} is missing", l, kNames[t], A.defined() ? "B" : "A"));
+                return Status::invalid_argument(fmt::format("layer {} {}: lora_{} is missing", l,
+                                                            kNames[t], A.defined() ? "B" : "A"));
             if (!A.defined()) continue;
             const auto [out, in] = lora_target_shape(c, t);
             if (A.shape().ndim() != 2 || B.shape().ndim() != 2)
-                return Status::invalid_argument(fmt::format("layer {} {}: lora_A / lora_B must "
-                                                            "be 2-D", l, kNames[t]));
+                return Status::invalid_argument(
+                    fmt::format("layer {} {}: lora_A / lora_B must "
+                                "be 2-D",
+                                l, kNames[t]));
             if (A.shape()[0] != r || B.shape()[1] != r)
                 return Status::invalid_argument(fmt::format(
                     "{}: shape {} / {} does not have the adapter's rank r = {} (rank mismatch)",
@@ -132,10 +140,12 @@ base::Result<LoraAdapter> load_lora_adapter(const std::string& dir, const LlamaC
     const std::string cfg_path = dir + "/adapter_config.json";
     const std::string st_path = dir + "/adapter_model.safetensors";
     if (!env->file_exists(cfg_path))
-        return Status::not_found(cfg_path + ": no such file (a LoRA adapter directory holds "
+        return Status::not_found(cfg_path +
+                                 ": no such file (a LoRA adapter directory holds "
                                  "adapter_config.json and adapter_model.safetensors)");
     if (!env->file_exists(st_path))
-        return Status::not_found(st_path + ": no such file (adapter_model.bin from old PEFT "
+        return Status::not_found(st_path +
+                                 ": no such file (adapter_model.bin from old PEFT "
                                  "versions is not read; save with safe_serialization=True)");
     JENNY_ASSIGN_OR_RETURN(std::string text, env->read_file(cfg_path));
     LoraAdapter ad;
@@ -149,15 +159,17 @@ base::Result<LoraAdapter> load_lora_adapter(const std::string& dir, const LlamaC
             return Status::unsupported(cfg_path + ": DoRA adapters (use_dora) are not supported");
         for (const char* k : {"rank_pattern", "alpha_pattern"})
             if (js.contains(k) && js[k].is_object() && !js[k].empty())
-                return Status::unsupported(fmt::format(
-                    "{}: per-module {} is not supported (one r and lora_alpha for all)", cfg_path, k));
+                return Status::unsupported(
+                    fmt::format("{}: per-module {} is not supported (one r and lora_alpha for all)",
+                                cfg_path, k));
         if (js.contains("bias") && js["bias"].is_string() && js["bias"] != "none")
             return Status::unsupported(cfg_path + ": bias \"" + js["bias"].get<std::string>() +
                                        "\" is not supported (only \"none\")");
         if (js.value("lora_bias", false))
             return Status::unsupported(cfg_path + ": lora_bias adapters are not supported");
         if (js.value("fan_in_fan_out", false))
-            return Status::unsupported(cfg_path + ": fan_in_fan_out adapters (GPT-2 Conv1D) "
+            return Status::unsupported(cfg_path +
+                                       ": fan_in_fan_out adapters (GPT-2 Conv1D) "
                                        "are not supported");
         if (!js.contains("r"))
             return Status::invalid_argument(cfg_path + ": no \"r\" (the LoRA rank)");
@@ -190,10 +202,10 @@ base::Result<LoraAdapter> load_lora_adapter(const std::string& dir, const LlamaC
     for (const checkpoint::SafetensorsTensorInfo& info : st->tensors()) {
         const auto p = parse_tensor_name(info.name);
         if (!p)
-            return Status::invalid_argument(fmt::format(
-                "{}: tensor {} is not a LoRA A/B of a q/k/v/o/gate/up/down projection "
-                "(modules_to_save, embedding or lm_head adapters are not supported)",
-                st_path, info.name));
+            return Status::invalid_argument(
+                fmt::format("{}: tensor {} is not a LoRA A/B of a q/k/v/o/gate/up/down projection "
+                            "(modules_to_save, embedding or lm_head adapters are not supported)",
+                            st_path, info.name));
         if (p->layer >= base.n_layers)
             return Status::invalid_argument(fmt::format(
                 "{}: tensor {} is for layer {} but the base model has {} layers (an adapter for "
@@ -208,8 +220,7 @@ base::Result<LoraAdapter> load_lora_adapter(const std::string& dir, const LlamaC
     }
     for (int t = 0; t < kLoraTargets; ++t)
         if (used[t]) ad.config.targets.push_back(t);
-    if (ad.config.targets.empty())
-        return Status::invalid_argument(st_path + ": no LoRA tensors");
+    if (ad.config.targets.empty()) return Status::invalid_argument(st_path + ": no LoRA tensors");
     Status s = check_lora_adapter(ad, base);
     if (!s.ok()) return Status(s.code(), dir + ": " + s.message());
     return ad;
@@ -245,8 +256,8 @@ Status save_lora_adapter(const std::string& dir, const LoraAdapter& ad, base::En
             tensors.emplace_back(lora_tensor_name(static_cast<int>(l), t, true), ad.a[l][t]);
             tensors.emplace_back(lora_tensor_name(static_cast<int>(l), t, false), ad.b[l][t]);
         }
-    JENNY_RETURN_IF_ERROR(checkpoint::write_safetensors(dir + "/adapter_model.safetensors",
-                                                        tensors, {{"format", "pt"}}, env));
+    JENNY_RETURN_IF_ERROR(checkpoint::write_safetensors(dir + "/adapter_model.safetensors", tensors,
+                                                        {{"format", "pt"}}, env));
     auto f = env->new_writable_file(dir + "/adapter_config.json");
     if (!f.ok()) return f.status();
     JENNY_RETURN_IF_ERROR((*f)->append(js.dump(2) + "\n"));
@@ -296,8 +307,8 @@ Status merge_lora(LlamaWeights* w, const LoraAdapter& adapter, const LlamaConfig
     return Status();
 }
 
-void lora_apply(float* y, const float* x, const Tensor& A, const Tensor& B, float scale,
-                int64_t N, float* scratch, base::WorkerTeam* team) {
+void lora_apply(float* y, const float* x, const Tensor& A, const Tensor& B, float scale, int64_t N,
+                float* scratch, base::WorkerTeam* team) {
     const int64_t r = A.rows(), out = B.rows();
     float* u = scratch;          // (N, r)
     float* d = scratch + N * r;  // (N, out)

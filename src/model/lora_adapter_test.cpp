@@ -32,7 +32,8 @@ std::string copy_adapter(const std::string& name, void (*edit)(nlohmann::json&) 
     const fs::path dir = fs::path(::testing::TempDir()) / ("lora_" + name);
     fs::remove_all(dir);
     fs::create_directories(dir);
-    fs::copy_file(kTrain + "/tiny_lora/adapter_model.safetensors", dir / "adapter_model.safetensors");
+    fs::copy_file(kTrain + "/tiny_lora/adapter_model.safetensors",
+                  dir / "adapter_model.safetensors");
     std::ifstream in(kTrain + "/tiny_lora/adapter_config.json");
     nlohmann::json js = nlohmann::json::parse(in);
     if (edit) edit(js);
@@ -79,7 +80,8 @@ TEST(LoraAdapter, SaveThenLoadIsExact) {
     EXPECT_EQ(js["target_modules"], nlohmann::json({"q_proj", "v_proj"}));
 }
 
-void expect_error(const base::Result<LoraAdapter>& r, base::StatusCode code, const std::string& says) {
+void expect_error(const base::Result<LoraAdapter>& r, base::StatusCode code,
+                  const std::string& says) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), code) << r.status().to_string();
     EXPECT_NE(r.status().message().find(says), std::string::npos) << r.status().message();
@@ -98,27 +100,26 @@ TEST(LoraAdapter, BadInputIsAClearError) {
     LlamaConfig other = c;
     other.dim = 64;
     other.hidden_dim = 128;
-    expect_error(load_lora_adapter(kTrain + "/tiny_lora", other), base::StatusCode::kInvalidArgument,
-                 "another model");
+    expect_error(load_lora_adapter(kTrain + "/tiny_lora", other),
+                 base::StatusCode::kInvalidArgument, "another model");
     LlamaConfig one_layer = c;
     one_layer.n_layers = 1;
     expect_error(load_lora_adapter(kTrain + "/tiny_lora", one_layer),
                  base::StatusCode::kInvalidArgument, "layer 1");
-    expect_error(load_lora_adapter(copy_adapter("unknown", [](nlohmann::json& j) {
-                                       j["target_modules"] = {"q_proj", "qkv_proj"};
-                                   }),
+    expect_error(load_lora_adapter(copy_adapter("unknown",
+                                                [](nlohmann::json& j) {
+                                                    j["target_modules"] = {"q_proj", "qkv_proj"};
+                                                }),
                                    c),
                  base::StatusCode::kInvalidArgument, "unknown target module \"qkv_proj\"");
     expect_error(load_lora_adapter(copy_adapter("rank", [](nlohmann::json& j) { j["r"] = 8; }), c),
                  base::StatusCode::kInvalidArgument, "rank mismatch");
-    expect_error(load_lora_adapter(copy_adapter("type", [](nlohmann::json& j) {
-                                       j["peft_type"] = "IA3";
-                                   }),
-                                   c),
+    expect_error(load_lora_adapter(
+                     copy_adapter("type", [](nlohmann::json& j) { j["peft_type"] = "IA3"; }), c),
                  base::StatusCode::kInvalidArgument, "not LORA");
-    expect_error(load_lora_adapter(copy_adapter("dora", [](nlohmann::json& j) { j["use_dora"] = true; }),
-                                   c),
-                 base::StatusCode::kUnsupported, "DoRA");
+    expect_error(
+        load_lora_adapter(copy_adapter("dora", [](nlohmann::json& j) { j["use_dora"] = true; }), c),
+        base::StatusCode::kUnsupported, "DoRA");
     expect_error(load_lora_adapter(copy_adapter("json", [](nlohmann::json& j) { j = "[1,"; }), c),
                  base::StatusCode::kInvalidArgument, "adapter_config.json");
 }
@@ -137,10 +138,11 @@ TEST(LoraAdapter, InterleavedRopeModelsGetBRowsReordered) {
         for (int i = 0; i < D / 2; ++i)
             for (int s = 0; s < 2; ++s)
                 for (int k = 0; k < r; ++k)
-                    EXPECT_EQ(dst[(h * D + 2 * i + s) * r + k], src[(h * D + s * D / 2 + i) * r + k]);
+                    EXPECT_EQ(dst[(h * D + 2 * i + s) * r + k],
+                              src[(h * D + s * D / 2 + i) * r + k]);
     // v is not rotated: unchanged.
-    EXPECT_EQ(0, std::memcmp(g.b[0][kLoraV].data(), ad->b[0][kLoraV].data(),
-                             ad->b[0][kLoraV].nbytes()));
+    EXPECT_EQ(
+        0, std::memcmp(g.b[0][kLoraV].data(), ad->b[0][kLoraV].data(), ad->b[0][kLoraV].nbytes()));
 }
 
 }  // namespace

@@ -20,8 +20,8 @@ Status attach_lora(LoadedModel& m, const std::string& dir, base::Env* env) {
 Status run_lora_merge(const std::string& base, const std::string& adapter, const std::string& out,
                       const std::string& dtype, std::FILE* log, base::Env* env) {
     const auto dt = tensor::dtype_from_name(dtype);
-    if (!dt || (*dt != tensor::DType::kF32 && *dt != tensor::DType::kF16 &&
-                *dt != tensor::DType::kBF16))
+    if (!dt ||
+        (*dt != tensor::DType::kF32 && *dt != tensor::DType::kF16 && *dt != tensor::DType::kBF16))
         return Status::invalid_argument("--dtype " + dtype + ": use f32, f16 or bf16");
     LoadOptions lo;
     lo.n_threads = 1;
@@ -32,9 +32,8 @@ Status run_lora_merge(const std::string& base, const std::string& adapter, const
     JENNY_ASSIGN_OR_RETURN(m.model, LlamaModel::create(m.model->config(), std::move(w), 1));
     JENNY_RETURN_IF_ERROR(save_hf(m, out, *dt, env));
     if (log)
-        std::fprintf(log, "jenny lora merge: %s + %s (r %d, alpha %g) -> %s (%s)\n",
-                     base.c_str(), adapter.c_str(), ad.config.rank, ad.config.alpha, out.c_str(),
-                     dtype.c_str());
+        std::fprintf(log, "jenny lora merge: %s + %s (r %d, alpha %g) -> %s (%s)\n", base.c_str(),
+                     adapter.c_str(), ad.config.rank, ad.config.alpha, out.c_str(), dtype.c_str());
     return Status();
 }
 
@@ -49,8 +48,8 @@ Status run_lora_logits(const std::string& base, const std::string& adapter,
     if (!adapter.empty()) JENNY_RETURN_IF_ERROR(attach_lora(m, adapter, env));
     LlamaModel& model = *m.model;
     const int n = static_cast<int>(tokens.size());
-    JENNY_ASSIGN_OR_RETURN(auto kv, KvCache::create(model.kv_config(tensor::DType::kF32,
-                                                                    (n + 15) / 16 + 1, 16)));
+    JENNY_ASSIGN_OR_RETURN(
+        auto kv, KvCache::create(model.kv_config(tensor::DType::kF32, (n + 15) / 16 + 1, 16)));
     JENNY_RETURN_IF_ERROR(kv->add_sequence(0));
     JENNY_RETURN_IF_ERROR(kv->append(0, n));
     Batch b;

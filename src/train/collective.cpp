@@ -39,11 +39,21 @@ int64_t env_int(const char* name) {
 }  // namespace
 
 bool Collective::launched_by_mpi() {
-    // OpenMPI's mpirun, PMIx / PMI launchers (srun --mpi=pmix, hydra), or Slurm's srun alone.
-    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", "SLURM_NTASKS"})
-        if (env_int(name) > 1) return name != std::string_view("SLURM_NTASKS") ||
-                                      std::getenv("SLURM_PROCID") != nullptr;
+    // OpenMPI's mpirun, PMIx / PMI launchers (hydra, srun --mpi=pmi2), or Slurm's srun (which
+    // sets SLURM_STEP_NUM_TASKS for its step; an sbatch script's own shell has SLURM_NTASKS
+    // and SLURM_PROCID=0 but is one process).
+    for (const char* name :
+         {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"})
+        if (env_int(name) > 1) return true;
     return false;
+}
+
+int Collective::launched_rank() {
+    if (!launched_by_mpi()) return 0;
+    for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+        if (const char* v = std::getenv(name); v != nullptr && *v != '\0')
+            return static_cast<int>(std::strtol(v, nullptr, 10));
+    return 0;
 }
 
 bool Collective::mpi_built() {

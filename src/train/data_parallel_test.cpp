@@ -42,24 +42,30 @@ TEST(Collective, SingleProcessIsTheIdentity) {
 }
 
 TEST(Collective, CreateWithoutALauncherIsSingleProcess) {
-    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", "SLURM_NTASKS"})
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"})
         unsetenv(v);
     EXPECT_FALSE(Collective::launched_by_mpi());
     auto c = Collective::create(5.0);
     ASSERT_TRUE(c.ok()) << c.status().to_string();
     EXPECT_EQ((*c)->backend(), "single");
-    setenv("SLURM_NTASKS", "1", 1);  // one Slurm task: still one process
+    setenv("SLURM_NTASKS", "4", 1);  // an sbatch script's shell: one process
+    setenv("SLURM_PROCID", "0", 1);
     EXPECT_FALSE(Collective::launched_by_mpi());
-    setenv("SLURM_NTASKS", "4", 1);  // sbatch's environment without srun: no SLURM_PROCID
-    unsetenv("SLURM_PROCID");
+    EXPECT_EQ(Collective::launched_rank(), 0);
+    setenv("SLURM_STEP_NUM_TASKS", "1", 1);  // srun -n 1: still one process
     EXPECT_FALSE(Collective::launched_by_mpi());
+    setenv("SLURM_STEP_NUM_TASKS", "4", 1);  // srun -n 4, task 2
     setenv("SLURM_PROCID", "2", 1);
     EXPECT_TRUE(Collective::launched_by_mpi());
-    unsetenv("SLURM_NTASKS");
-    unsetenv("SLURM_PROCID");
+    EXPECT_EQ(Collective::launched_rank(), 2);
+    for (const char* v : {"SLURM_NTASKS", "SLURM_PROCID", "SLURM_STEP_NUM_TASKS"}) unsetenv(v);
     setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
+    setenv("OMPI_COMM_WORLD_RANK", "1", 1);
     EXPECT_TRUE(Collective::launched_by_mpi());
+    EXPECT_EQ(Collective::launched_rank(), 1);
     unsetenv("OMPI_COMM_WORLD_SIZE");
+    EXPECT_EQ(Collective::launched_rank(), 0);  // a stray rank variable alone: one process
+    unsetenv("OMPI_COMM_WORLD_RANK");
     EXPECT_FALSE(Collective::create(0).ok());
 }
 

@@ -331,7 +331,8 @@ void check_adapter_gradients(LoraOptions o, bool recompute) {
             const double lm = loss();
             m.params()[i] = w0;
             const double fd = (lp - lm) / (2.0 * h);
-            EXPECT_NEAR(g[i], fd, 2e-3 + 2e-2 * std::abs(fd)) << p.name << " [" << i - p.offset << "]";
+            EXPECT_NEAR(g[i], fd, 2e-3 + 2e-2 * std::abs(fd))
+                << p.name << " [" << i - p.offset << "]";
         }
     }
 }
@@ -387,8 +388,8 @@ TEST(LoraQuantisedBase, GradientsMatchAnF32BaseOfTheSameValues) {
         q->forward_logits(in.data(), B, T, lq.data());
         f->forward_logits(in.data(), B, T, lf.data());
         std::printf("%s base (std %.2f): adapter grads vs the f32 twin %.2e, logits %.2e\n",
-                    std::string(tensor::dtype_name(dt)).c_str(), kStd,
-                    worst, rel_diff(lq.data(), lf.data(), lq.size()));
+                    std::string(tensor::dtype_name(dt)).c_str(), kStd, worst,
+                    rel_diff(lq.data(), lf.data(), lq.size()));
         EXPECT_LT(worst, kGradBound) << tensor::dtype_name(dt);
         // Memory: the frozen base at its dtype (layer projections only; the rest stays f32).
         LoraOptions oq = o;
@@ -434,13 +435,16 @@ TEST(LoraOptions, BadOptionsAreRejected) {
     const model::LlamaConfig c = q_config();
     LoraOptions o = qv_options();
     o.targets.clear();
-    EXPECT_EQ(TrainModel::create(c, {.lora = o}).status().code(), base::StatusCode::kInvalidArgument);
+    EXPECT_EQ(TrainModel::create(c, {.lora = o}).status().code(),
+              base::StatusCode::kInvalidArgument);
     o = qv_options();
     o.dropout = 1.0;
-    EXPECT_EQ(TrainModel::create(c, {.lora = o}).status().code(), base::StatusCode::kInvalidArgument);
+    EXPECT_EQ(TrainModel::create(c, {.lora = o}).status().code(),
+              base::StatusCode::kInvalidArgument);
     o = qv_options();
     o.base_dtype = tensor::DType::kQ4_K;
-    EXPECT_EQ(TrainModel::create(c, {.lora = o}).status().code(), base::StatusCode::kInvalidArgument);
+    EXPECT_EQ(TrainModel::create(c, {.lora = o}).status().code(),
+              base::StatusCode::kInvalidArgument);
     model::LlamaConfig odd = c;
     odd.dim = 48;
     odd.head_dim = 12;

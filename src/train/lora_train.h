@@ -19,18 +19,18 @@ namespace jenny::train {
 struct TrainLora {
     LoraOptions opt;
     float scale = 0;
-    uint64_t seed = 0;                 // dropout key: (seed, step, micro, layer, target, element)
+    uint64_t seed = 0;  // dropout key: (seed, step, micro, layer, target, element)
     int64_t step = 0;
     int micro = 0;
-    bool dropping = false;             // inside forward_backward with dropout > 0
-    std::vector<ParamInfo> info;       // the adapters, PEFT names
+    bool dropping = false;        // inside forward_backward with dropout > 0
+    std::vector<ParamInfo> info;  // the adapters, PEFT names
     std::vector<float> params, grads;
     std::vector<std::array<int, model::kLoraTargets>> slot;  // [layer][target]: A's info index
     std::vector<tensor::Tensor> frozen;  // [base info index]: quantised weight, or undefined
     // Saved per (layer, target) for backward: us = scale · dropout(x) Aᵀ, (N, r).
     std::vector<float> saved;
     int64_t saved_n = 0;
-    std::vector<float> xd, tmp, du;      // scratch: (N, in), (N, max(in, out)), (N, r)
+    std::vector<float> xd, tmp, du;  // scratch: (N, in), (N, max(in, out)), (N, r)
 };
 
 // Options a config can take (targets known, base_dtype f32 / q8_0 / q4_0 with rows that fit

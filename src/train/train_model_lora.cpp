@@ -63,8 +63,7 @@ Status validate_lora(const model::LlamaConfig& c, const LoraOptions& o) {
     for (int t : o.targets)
         if (t < 0 || t >= model::kLoraTargets) return bad("lora.targets: unknown target");
     if (c.packed_wqkv) return Status::unsupported("LoRA on InternLM2's packed wqkv");
-    if (o.base_dtype != DType::kF32 && o.base_dtype != DType::kQ8_0 &&
-        o.base_dtype != DType::kQ4_0)
+    if (o.base_dtype != DType::kF32 && o.base_dtype != DType::kQ8_0 && o.base_dtype != DType::kQ4_0)
         return bad("lora.base_dtype: must be f32, q8_0 or q4_0");
     if (o.base_dtype != DType::kF32) {
         const int64_t block = tensor::dtype_info(o.base_dtype).block_size;
@@ -100,7 +99,9 @@ LoraOptions lora_options(const LoraSection& s) {
     return o;
 }
 
-const std::vector<ParamInfo>& TrainModel::params_info() const { return lora_ ? lora_->info : info_; }
+const std::vector<ParamInfo>& TrainModel::params_info() const {
+    return lora_ ? lora_->info : info_;
+}
 int64_t TrainModel::n_params() const {
     return static_cast<int64_t>(lora_ ? lora_->params.size() : params_.size());
 }
@@ -239,10 +240,11 @@ double TrainModel::frozen_base_bytes(const model::LlamaConfig& c, const LoraOpti
         const auto& d = tensor::dtype_info(o.base_dtype);  // rows that do not fit are refused
         matrices += static_cast<double>(out) * static_cast<double>(in) * d.type_size / d.block_size;
     }
-    const double rest = 4.0 * (static_cast<double>(count_params(c)) -
-                               static_cast<double>(c.n_layers) *
-                                   (2.0 * c.dim * c.q_dim() + 2.0 * c.dim * c.kv_dim() +
-                                    3.0 * c.dim * c.hidden_dim));
+    const double rest =
+        4.0 *
+        (static_cast<double>(count_params(c)) -
+         static_cast<double>(c.n_layers) *
+             (2.0 * c.dim * c.q_dim() + 2.0 * c.dim * c.kv_dim() + 3.0 * c.dim * c.hidden_dim));
     return matrices * c.n_layers + rest;
 }
 
@@ -255,26 +257,27 @@ void TrainModel::lora_forward(int layer, int target, float* y, const float* x, i
     if (L.saved_n != N) {
         L.saved_n = N;
         L.saved.assign(static_cast<size_t>(config_.n_layers) * model::kLoraTargets * N * r, 0.0f);
-        const int64_t wide = std::max<int64_t>(config_.dim, std::max<int64_t>(
-                                                                config_.hidden_dim, config_.q_dim()));
+        const int64_t wide =
+            std::max<int64_t>(config_.dim, std::max<int64_t>(config_.hidden_dim, config_.q_dim()));
         L.xd.assign(N * wide, 0.0f);
         L.tmp.assign(N * wide, 0.0f);
         L.du.assign(N * r, 0.0f);
     }
-    float* us = L.saved.data() + (static_cast<int64_t>(layer) * model::kLoraTargets + target) * N * r;
+    float* us =
+        L.saved.data() + (static_cast<int64_t>(layer) * model::kLoraTargets + target) * N * r;
     const float* xd = x;
     if (L.dropping) {
         dropout(L.xd.data(), x, N * in, L.opt.dropout,
-                mix(L.seed ^ mix(L.step ^ mix(static_cast<uint64_t>(L.micro) ^
-                                              mix(layer * 16 + target)))));
+                mix(L.seed ^
+                    mix(L.step ^ mix(static_cast<uint64_t>(L.micro) ^ mix(layer * 16 + target)))));
         xd = L.xd.data();
     }
     const ParamInfo &a = L.info[s], &b = L.info[s + 1];
     base::WorkerTeam* team = team_.get();
     kernels::matmul_forward(us, xd, view2(L.params.data() + a.offset, r, in), nullptr, N, team);
     for (int64_t i = 0; i < N * r; ++i) us[i] *= L.scale;
-    kernels::matmul_forward(L.tmp.data(), us, view2(L.params.data() + b.offset, out, r), nullptr,
-                            N, team);
+    kernels::matmul_forward(L.tmp.data(), us, view2(L.params.data() + b.offset, out, r), nullptr, N,
+                            team);
     kernels::add_forward(y, y, L.tmp.data(), N * out);
 }
 
@@ -291,7 +294,8 @@ void TrainModel::linear_backward(int layer, int target, float* dx, const float* 
     const int s = L.slot[layer][target];
     const int64_t r = L.opt.rank;
     const ParamInfo &a = L.info[s], &bi = L.info[s + 1];
-    const float* us = L.saved.data() + (static_cast<int64_t>(layer) * model::kLoraTargets + target) * N * r;
+    const float* us =
+        L.saved.data() + (static_cast<int64_t>(layer) * model::kLoraTargets + target) * N * r;
     // dB += doutᵀ us; du = dout B.
     kernels::matmul_backward(L.du.data(), L.grads.data() + bi.offset, nullptr, dout, us,
                              L.params.data() + bi.offset, N, r, M, team);
@@ -299,8 +303,8 @@ void TrainModel::linear_backward(int layer, int target, float* dx, const float* 
     const float* xd = x;
     if (L.dropping) {
         dropout(L.xd.data(), x, N * K, L.opt.dropout,
-                mix(L.seed ^ mix(L.step ^ mix(static_cast<uint64_t>(L.micro) ^
-                                              mix(layer * 16 + target)))));
+                mix(L.seed ^
+                    mix(L.step ^ mix(static_cast<uint64_t>(L.micro) ^ mix(layer * 16 + target)))));
         xd = L.xd.data();
     }
     // dA += duᵀ d(x); d(d(x)) = du A.
@@ -310,8 +314,8 @@ void TrainModel::linear_backward(int layer, int target, float* dx, const float* 
         // Through the mask: the same dropout applied to the gradient (zero where dropped,
         // scaled by 1 / (1 − p) where kept).
         dropout(L.xd.data(), L.tmp.data(), N * K, L.opt.dropout,
-                mix(L.seed ^ mix(L.step ^ mix(static_cast<uint64_t>(L.micro) ^
-                                              mix(layer * 16 + target)))));
+                mix(L.seed ^
+                    mix(L.step ^ mix(static_cast<uint64_t>(L.micro) ^ mix(layer * 16 + target)))));
         kernels::add_forward(dx, dx, L.xd.data(), N * K);
         return;
     }

@@ -48,9 +48,9 @@ struct LoraAdapterConfig {
     double alpha = 16;
     double dropout = 0;
     bool use_rslora = false;
-    std::vector<int> targets;      // LoraTarget values, in q k v o gate up down order
-    std::string base_model;        // base_model_name_or_path (informational)
-    float scale() const;           // alpha / rank, or alpha / sqrt(rank) with rsLoRA
+    std::vector<int> targets;  // LoraTarget values, in q k v o gate up down order
+    std::string base_model;    // base_model_name_or_path (informational)
+    float scale() const;       // alpha / rank, or alpha / sqrt(rank) with rsLoRA
 };
 
 struct LoraAdapter {

@@ -37,9 +37,13 @@ public:
     // The single-process implementation (tests, and plain `jenny train`).
     static std::unique_ptr<Collective> single_process();
     // True when the environment says this process is one of several ranks of an MPI-style
-    // launch: OMPI_COMM_WORLD_SIZE, PMIX_SIZE / PMI_SIZE, or SLURM_NTASKS (with SLURM_PROCID)
-    // greater than 1. A plain `jenny train` never initialises MPI.
+    // launch: OMPI_COMM_WORLD_SIZE, PMIX_SIZE / PMI_SIZE, or srun's SLURM_STEP_NUM_TASKS
+    // greater than 1. A plain `jenny train` (also inside an sbatch script) never initialises MPI.
     static bool launched_by_mpi();
+    // This process's rank according to the launcher's environment (OMPI_COMM_WORLD_RANK,
+    // PMIX_RANK, PMI_RANK, SLURM_PROCID), 0 when not launched as one of several ranks; known
+    // before MPI starts (the CLI prints the resolved config on rank 0 only).
+    static int launched_rank();
     // Whether this binary was built with MPI.
     static bool mpi_built();
 

@@ -25,8 +25,8 @@ namespace jenny::train {
 struct LoraOptions {
     int rank = 0;  // 0: off (full fine-tuning)
     double alpha = 16;
-    double dropout = 0;         // on the adapter's input, training forward only
-    std::vector<int> targets;   // model::LoraTarget values
+    double dropout = 0;        // on the adapter's input, training forward only
+    std::vector<int> targets;  // model::LoraTarget values
     tensor::DType base_dtype = tensor::DType::kF32;  // f32, q8_0 or q4_0
     bool enabled() const { return rank > 0; }
     float scale() const { return rank > 0 ? static_cast<float>(alpha / rank) : 0.0f; }
