@@ -57,7 +57,14 @@ def english_fortunes():
 
 def code_snippets():
     out = []
-    for path in sorted(glob.glob("/usr/include/*.h"))[:80]:
+    # libc6-dev's own headers only: the corpus must not change when another -dev package
+    # (gumbo.h, ...) is installed.
+    owned = set()
+    for lst in glob.glob("/var/lib/dpkg/info/libc6-dev*.list"):
+        with open(lst) as f:
+            owned.update(line.strip() for line in f)
+    headers = [p for p in sorted(glob.glob("/usr/include/*.h")) if not owned or p in owned]
+    for path in headers[:80]:
         with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read()
         for i in range(0, min(len(text), 12000), 1500):
