@@ -18,6 +18,8 @@ APT_PACKAGES=(
   libpcre2-dev libutf8proc-dev libsentencepiece-dev
   # compute, storage, compression, hashing, serving
   libopenblas-dev libsqlite3-dev libzstd-dev zlib1g-dev libxxhash-dev libcpp-httplib-dev
+  # corpus pipeline: HTML extraction, language id, quality classifier
+  libgumbo-dev libcld2-dev libfasttext-dev
   # scale-out
   libopenmpi-dev openmpi-bin
   # Python tooling and test corpora

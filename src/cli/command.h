@@ -77,5 +77,6 @@ Command register_perplexity(CLI::App& root);
 Command register_bench(CLI::App& root);
 Command register_train(CLI::App& root);
 Command register_lora(CLI::App& root);
+Command register_data(CLI::App& root);
 
 }  // namespace jenny::cli

@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
     commands.push_back(jenny::cli::register_bench(root));
     commands.push_back(jenny::cli::register_train(root));
     commands.push_back(jenny::cli::register_lora(root));
+    commands.push_back(jenny::cli::register_data(root));
 
     try {
         root.parse(argc, argv);

@@ -58,7 +58,10 @@ Status walk(const std::string& dir, base::Env* env, std::vector<InputFile>* out)
     return Status();
 }
 
-base::Result<std::string> gunzip(const std::string& path, std::string_view in) {
+// With `partial` non-null a damaged stream is not an error: the bytes decoded before the
+// damage are returned and *partial says what was wrong.
+base::Result<std::string> gunzip(const std::string& path, std::string_view in,
+                                 std::string* partial) {
     std::string out;
     z_stream zs{};
     if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
@@ -85,6 +88,11 @@ base::Result<std::string> gunzip(const std::string& path, std::string_view in) {
         }
     }
     inflateEnd(&zs);
+    if (rc != Z_STREAM_END && partial) {
+        *partial =
+            fmt::format("not a valid gzip file (zlib: {})", zs.msg ? zs.msg : "truncated input");
+        return out;
+    }
     if (rc != Z_STREAM_END) {
         return Status::invalid_argument(fmt::format("{}: not a valid gzip file (zlib: {})", path,
                                                     zs.msg ? zs.msg : "truncated input"));
@@ -92,7 +100,8 @@ base::Result<std::string> gunzip(const std::string& path, std::string_view in) {
     return out;
 }
 
-base::Result<std::string> unzstd(const std::string& path, std::string_view in) {
+base::Result<std::string> unzstd(const std::string& path, std::string_view in,
+                                 std::string* partial) {
     std::string out;
     ZSTD_DCtx* ctx = ZSTD_createDCtx();
     ZSTD_inBuffer input{in.data(), in.size(), 0};
@@ -108,6 +117,10 @@ base::Result<std::string> unzstd(const std::string& path, std::string_view in) {
     const bool ok = !ZSTD_isError(rc) && rc == 0;
     const std::string why = ZSTD_isError(rc) ? ZSTD_getErrorName(rc) : "truncated input";
     ZSTD_freeDCtx(ctx);
+    if (!ok && partial) {
+        *partial = fmt::format("not a valid zstd file (zstd: {})", why);
+        return out;
+    }
     if (!ok) {
         return Status::invalid_argument(
             fmt::format("{}: not a valid zstd file (zstd: {})", path, why));
@@ -146,7 +159,8 @@ base::Result<std::vector<InputFile>> list_input_files(const std::vector<std::str
     return out;
 }
 
-base::Result<std::unique_ptr<InputBytes>> InputBytes::open(const InputFile& file, base::Env* env) {
+base::Result<std::unique_ptr<InputBytes>> InputBytes::open(const InputFile& file, base::Env* env,
+                                                           bool lenient) {
     auto bytes = std::unique_ptr<InputBytes>(new InputBytes());
     if (file.compression == Compression::kNone) {
         JENNY_ASSIGN_OR_RETURN(bytes->map_, env->map_file(file.path));
@@ -156,9 +170,11 @@ base::Result<std::unique_ptr<InputBytes>> InputBytes::open(const InputFile& file
     }
     JENNY_ASSIGN_OR_RETURN(std::string packed, env->read_file(file.path));
     if (file.compression == Compression::kGzip) {
-        JENNY_ASSIGN_OR_RETURN(bytes->buffer_, gunzip(file.path, packed));
+        JENNY_ASSIGN_OR_RETURN(bytes->buffer_,
+                               gunzip(file.path, packed, lenient ? &bytes->damage_ : nullptr));
     } else {
-        JENNY_ASSIGN_OR_RETURN(bytes->buffer_, unzstd(file.path, packed));
+        JENNY_ASSIGN_OR_RETURN(bytes->buffer_,
+                               unzstd(file.path, packed, lenient ? &bytes->damage_ : nullptr));
     }
     bytes->data_ = bytes->buffer_;
     return bytes;

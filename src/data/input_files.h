@@ -31,13 +31,18 @@ base::Result<std::vector<InputFile>> list_input_files(const std::vector<std::str
 // The (decompressed) bytes of one input: a memory map for plain files, a buffer otherwise.
 class InputBytes {
 public:
-    static base::Result<std::unique_ptr<InputBytes>> open(const InputFile& file, base::Env* env);
+    // With `lenient`, a damaged .gz / .zst (truncated, corrupt) is not an error: data() holds
+    // what decoded before the damage and damage() says what was wrong.
+    static base::Result<std::unique_ptr<InputBytes>> open(const InputFile& file, base::Env* env,
+                                                          bool lenient = false);
     std::string_view data() const { return data_; }
+    const std::string& damage() const { return damage_; }  // "" when the input was whole
 
 private:
     std::unique_ptr<base::MappedFile> map_;
     std::string buffer_;
     std::string_view data_;
+    std::string damage_;
 };
 
 }  // namespace jenny::data

@@ -1,0 +1,582 @@
+// Running a pipeline's tasks: read, block by block, write parts, commit a cursor, and on
+// restart continue from it (pipeline.h has the contract; docs/formats/pipeline.md the files).
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "data/doc_reader.h"
+#include "data/pipeline_block.h"
+#include "data/pipeline_report.h"
+#include "data/pipeline_tokenize.h"
+#include "data/token_dataset_format.h"
+#include "jenny/base/progress.h"
+#include "jenny/base/thread_pool.h"
+#include "jenny/data/pipeline.h"
+#include "jenny/data/token_dataset.h"
+#include "jenny/tokenizer/fingerprint.h"
+#include "jenny/tokenizer/tokenizer.h"
+
+namespace jenny::data {
+namespace {
+
+using base::Status;
+using nlohmann::json;
+
+constexpr size_t kMaxExamples = 20;
+
+void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20) {
+                    out += fmt::format("\\u{:04x}", c);
+                } else {
+                    out.push_back(ch);
+                }
+        }
+    }
+    out.push_back('"');
+}
+
+// One output line for a document; `reason` is set for excluded ones.
+void append_document_line(std::string& out, const Document& d, std::string_view reason) {
+    out += "{\"id\":";
+    append_json_string(out, d.id);
+    if (!reason.empty()) {
+        out += ",\"reason\":";
+        append_json_string(out, reason);
+    }
+    out += ",\"text\":";
+    append_json_string(out, d.text);
+    out += ",\"source\":";
+    append_json_string(out, d.source);
+    out += fmt::format(",\"offset\":{}", d.offset);
+    if (!d.url.empty()) {
+        out += ",\"url\":";
+        append_json_string(out, d.url);
+    }
+    if (!d.language.empty()) {
+        out += ",\"language\":";
+        append_json_string(out, d.language);
+        out += fmt::format(",\"language_score\":{:.4f}", d.language_score);
+    }
+    out += "}\n";
+}
+
+// A file written as PATH.tmp and renamed to PATH on commit (after fsync), so a reader never
+// sees half of it. Empty files are not created.
+class PartFile {
+public:
+    explicit PartFile(std::string path) : path_(std::move(path)) {}
+    ~PartFile() { discard(); }
+    std::string& buffer() { return buf_; }
+    Status flush_if_big() { return buf_.size() >= (4u << 20) ? flush() : Status(); }
+    Status commit() {
+        JENNY_RETURN_IF_ERROR(flush());
+        if (fd_ < 0) return Status();
+        if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
+            fd_ = -1;
+            return Status::io_error(fmt::format("{}.tmp: {}", path_, std::strerror(errno)));
+        }
+        fd_ = -1;
+        if (std::rename((path_ + ".tmp").c_str(), path_.c_str()) != 0)
+            return Status::io_error(
+                fmt::format("renaming {}.tmp: {}", path_, std::strerror(errno)));
+        return Status();
+    }
+    void discard() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+            ::unlink((path_ + ".tmp").c_str());
+            fd_ = -1;
+        }
+        buf_.clear();
+    }
+
+private:
+    Status flush() {
+        if (buf_.empty()) return Status();
+        if (fd_ < 0) {
+            fd_ = ::open((path_ + ".tmp").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd_ < 0)
+                return Status::io_error(fmt::format("{}.tmp: {}", path_, std::strerror(errno)));
+        }
+        size_t done = 0;
+        while (done < buf_.size()) {
+            const ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                return Status::io_error(fmt::format("{}.tmp: {}", path_, std::strerror(errno)));
+            }
+            done += static_cast<size_t>(n);
+        }
+        buf_.clear();
+        return Status();
+    }
+
+    std::string path_;
+    std::string buf_;
+    int fd_ = -1;
+};
+
+struct Cursor {
+    size_t file = 0;     // index into the task's files
+    int64_t record = 0;  // records of that file already consumed
+    int64_t part = 0;    // the next part number
+    bool done = false;
+    PipelineReport report;
+};
+
+std::string task_name(int task) { return fmt::format("task_{:05d}", task); }
+std::string part_name(int task, int64_t part) {
+    return fmt::format("task_{:05d}_part_{:05d}", task, part);
+}
+
+// What every task of this process shares: the spec, the files, the blocks, the tokenizer.
+struct Shared {
+    const PipelineSpec* spec = nullptr;
+    std::string out;
+    std::string pipeline_hash;
+    std::vector<std::pair<std::string, int>> files;  // (path, input index), sorted as listed
+    std::vector<uint64_t> file_bytes;
+    std::vector<std::string> block_names;  // without tokenize
+    std::vector<std::string> excluded_dirs;
+    std::vector<std::unique_ptr<PipelineBlock>> blocks;
+    std::optional<PipelineTokenizeOptions> tokenize;
+    std::unique_ptr<tokenizer::Tokenizer> tok;
+    std::string tok_hash;
+    int encode_threads = 1;
+    base::Env* env = nullptr;
+    std::mutex progress_mu;
+    base::Progress* progress = nullptr;
+    std::atomic<bool> stop{false};
+};
+
+Status write_json_atomic(base::Env* env, const std::string& path, const json& j) {
+    return env->write_file_atomic(path, j.dump(1) + "\n");
+}
+
+class TaskRunner {
+public:
+    TaskRunner(Shared& sh, int task) : sh_(sh), task_(task) {}
+
+    base::Result<PipelineReport> run() {
+        const std::string state_path = fmt::format("{}/state/{}.json", sh_.out, task_name(task_));
+        Cursor c;
+        if (sh_.env->file_exists(state_path)) {
+            JENNY_ASSIGN_OR_RETURN(std::string text, sh_.env->read_file(state_path));
+            const json j = json::parse(text, nullptr, false);
+            if (j.is_discarded() || j.value("pipeline_hash", "") != sh_.pipeline_hash)
+                return Status::corruption(fmt::format(
+                    "{}: unreadable or from another pipeline; remove the output directory or "
+                    "pass --overwrite",
+                    state_path));
+            c.file = j.value("file", size_t{0});
+            c.record = j.value("record", int64_t{0});
+            c.part = j.value("part", int64_t{0});
+            c.done = j.value("done", false);
+            c.report = pipeline_report_from_json(j["report"]);
+        } else {
+            for (const std::string& n : sh_.block_names) c.report.blocks.push_back(named_block(n));
+        }
+        if (c.done) {
+            remove_token_parts(c.part);
+            c.report.tasks_done = 1;
+            return c.report;
+        }
+        JENNY_RETURN_IF_ERROR(remove_stale_temporaries());
+        for (size_t k = static_cast<size_t>(task_); k < sh_.files.size();
+             k += static_cast<size_t>(sh_.spec->settings.tasks))
+            mine_.push_back(k);
+
+        cursor_ = c;
+        report_ = c.report;
+        open_part();
+        for (size_t fi = c.file; fi < mine_.size(); ++fi) {
+            if (sh_.stop) return Status(base::StatusCode::kCancelled, "stopped");
+            const auto& [path, input] = sh_.files[mine_[fi]];
+            const PipelineInput& in = sh_.spec->settings.inputs[static_cast<size_t>(input)];
+            const std::string format = in.format == "auto" ? detect_input_format(path) : in.format;
+            auto reader = DocReader::open(path, format, in, sh_.env);
+            const int64_t start = fi == c.file ? c.record : 0;
+            if (start == 0) ++report_.files;
+            if (!reader.ok()) {
+                add_issue({"unreadable_file", reader.status().to_string()});
+                continue;
+            }
+            DocReader& r = **reader;
+            if (start > 0) r.skip(start);
+            int64_t last_records = r.records();
+            uint64_t last_pos = 0;
+            Document doc;
+            for (;;) {
+                const bool got = r.next(&doc);
+                for (ReadIssue& i : r.take_issues()) add_issue(std::move(i));
+                part_records_ += r.records() - last_records;
+                last_records = r.records();
+                if (!got) break;
+                JENNY_RETURN_IF_ERROR(process(doc));
+                if ((report_.docs_read & 255) == 0) {
+                    advance_progress(mine_[fi], r, &last_pos);
+                    if (sh_.stop) return Status(base::StatusCode::kCancelled, "stopped");
+                }
+                if (part_records_ >= sh_.spec->settings.commit_every) {
+                    JENNY_RETURN_IF_ERROR(commit(fi, r.records(), false));
+                }
+            }
+            advance_progress(mine_[fi], r, &last_pos);
+        }
+        JENNY_RETURN_IF_ERROR(commit(mine_.size(), 0, true));
+        report_.tasks_done = 1;
+        return report_;
+    }
+
+private:
+    void add_issue(ReadIssue i) {
+        ++report_.read_errors[i.reason];
+        if (!i.where.empty() && report_.read_error_examples.size() < kMaxExamples)
+            report_.read_error_examples.push_back(std::move(i.where));
+    }
+
+    void advance_progress(size_t file, const DocReader& r, uint64_t* last) {
+        if (!sh_.progress) return;
+        const uint64_t size = std::max<uint64_t>(r.size(), 1);
+        const uint64_t now =
+            static_cast<uint64_t>(static_cast<double>(sh_.file_bytes[file]) *
+                                  static_cast<double>(r.position()) / static_cast<double>(size));
+        if (now <= *last) return;
+        std::lock_guard<std::mutex> lock(sh_.progress_mu);
+        sh_.progress->add(static_cast<int64_t>(now - *last));
+        *last = now;
+    }
+
+    Status process(Document& doc) {
+        ++report_.docs_read;
+        report_.bytes_read += static_cast<int64_t>(doc.text.size());
+        for (size_t b = 0; b < sh_.blocks.size(); ++b) {
+            BlockReport& br = report_.blocks[b];
+            ++br.docs_in;
+            br.bytes_in += static_cast<int64_t>(doc.text.size());
+            Verdict v = sh_.blocks[b]->process(doc, br.counters);
+            if (!v.keep) {
+                ++br.dropped[v.reason];
+                if (sh_.spec->settings.write_excluded) {
+                    PartFile& f = *excluded_[b];
+                    append_document_line(f.buffer(), doc, v.reason);
+                    JENNY_RETURN_IF_ERROR(f.flush_if_big());
+                }
+                return Status();
+            }
+            ++br.docs_out;
+            br.bytes_out += static_cast<int64_t>(doc.text.size());
+        }
+        ++report_.docs_written;
+        report_.bytes_written += static_cast<int64_t>(doc.text.size());
+        append_document_line(documents_->buffer(), doc, "");
+        JENNY_RETURN_IF_ERROR(documents_->flush_if_big());
+        if (sh_.tokenize) pending_.push_back(doc.text);
+        return Status();
+    }
+
+    void open_part() {
+        const std::string name = part_name(task_, cursor_.part);
+        documents_ =
+            std::make_unique<PartFile>(fmt::format("{}/documents/{}.jsonl", sh_.out, name));
+        excluded_.clear();
+        for (const std::string& dir : sh_.excluded_dirs)
+            excluded_.push_back(std::make_unique<PartFile>(fmt::format("{}/{}.jsonl", dir, name)));
+        part_records_ = 0;
+        pending_.clear();
+    }
+
+    std::string token_part_prefix(int64_t part) const {
+        return fmt::format("{}/tokens/parts/{}", sh_.out, part_name(task_, part));
+    }
+
+    Status write_token_part() {
+        if (!sh_.tokenize || pending_.empty()) return Status();
+        const tokenizer::Tokenizer& tok = *sh_.tok;
+        tokenizer::EncodeOptions eo;
+        eo.add_special = false;
+        eo.parse_special = sh_.tokenize->parse_special;
+        const int bos = tok.special().add_bos && tok.special().bos ? *tok.special().bos : -1;
+        const int eos = sh_.tokenize->eos && tok.special().eos ? *tok.special().eos : -1;
+        std::vector<std::vector<int32_t>> ids(pending_.size());
+        std::vector<Status> errors(pending_.size());
+        auto encode = [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+                auto& out = ids[static_cast<size_t>(i)];
+                if (bos >= 0) out.push_back(bos);
+                auto r = tok.encode(pending_[static_cast<size_t>(i)], eo);
+                if (!r.ok()) {
+                    errors[static_cast<size_t>(i)] = r.status();
+                    continue;
+                }
+                out.insert(out.end(), r->begin(), r->end());
+                if (eos >= 0) out.push_back(eos);
+            }
+        };
+        if (sh_.encode_threads > 1) {
+            base::ThreadPool pool(sh_.encode_threads - 1);
+            pool.parallel_for(0, static_cast<int64_t>(pending_.size()), encode, 16);
+        } else {
+            encode(0, static_cast<int64_t>(pending_.size()));
+        }
+        for (const Status& s : errors) JENNY_RETURN_IF_ERROR(s);
+        const std::string prefix = token_part_prefix(cursor_.part);
+        JENNY_RETURN_IF_ERROR(remove_token_dataset(prefix, sh_.env));
+        JENNY_ASSIGN_OR_RETURN(auto w, TokenDatasetWriter::create(prefix, tok.vocab_size(),
+                                                                  sh_.tok_hash, false, sh_.env));
+        for (const auto& d : ids) {
+            JENNY_RETURN_IF_ERROR(w->add_document(d));
+            report_.tokens += static_cast<int64_t>(d.size());
+        }
+        return w->finish();
+    }
+
+    // Parts 0..parts-1 (those that exist: a part without kept documents has none) into
+    // tokens/task_NNNNN, in order.
+    Status merge_token_parts(int64_t parts) {
+        const std::string prefix = fmt::format("{}/tokens/{}", sh_.out, task_name(task_));
+        JENNY_RETURN_IF_ERROR(remove_token_dataset(prefix, sh_.env));
+        JENNY_ASSIGN_OR_RETURN(auto w, TokenDatasetWriter::create(prefix, sh_.tok->vocab_size(),
+                                                                  sh_.tok_hash, false, sh_.env));
+        std::vector<int32_t> buf;
+        for (int64_t p = 0; p < parts; ++p) {
+            const std::string part = token_part_prefix(p);
+            if (!sh_.env->file_exists(token_dataset_meta_path(part))) continue;
+            JENNY_ASSIGN_OR_RETURN(auto ds, TokenDataset::open(part, sh_.env));
+            for (int64_t d = 0; d < ds->n_documents(); ++d) {
+                const int64_t b = ds->document_begin(d), e = ds->document_begin(d + 1);
+                buf.resize(static_cast<size_t>(e - b));
+                ds->read_tokens(b, e - b, buf.data());
+                JENNY_RETURN_IF_ERROR(w->add_document(buf));
+            }
+        }
+        return w->finish();
+    }
+
+    void remove_token_parts(int64_t parts) {
+        if (!sh_.tokenize) return;
+        for (int64_t p = 0; p < parts; ++p)
+            (void)remove_token_dataset(token_part_prefix(p), sh_.env);
+    }
+
+    // The commit point of a part: its files renamed into place, then the cursor replaced.
+    Status commit(size_t file, int64_t record, bool last) {
+        JENNY_RETURN_IF_ERROR(documents_->commit());
+        for (auto& f : excluded_) JENNY_RETURN_IF_ERROR(f->commit());
+        JENNY_RETURN_IF_ERROR(write_token_part());
+        cursor_.file = file;
+        cursor_.record = record;
+        cursor_.part += 1;
+        if (last && sh_.tokenize) JENNY_RETURN_IF_ERROR(merge_token_parts(cursor_.part));
+        json j;
+        j["pipeline_hash"] = sh_.pipeline_hash;
+        j["task"] = task_;
+        j["file"] = file;
+        j["record"] = record;
+        j["file_path"] = file < mine_.size() ? sh_.files[mine_[file]].first : "";
+        j["part"] = cursor_.part;
+        j["done"] = last;
+        PipelineReport saved = report_;
+        saved.tasks_done = last ? 1 : 0;
+        j["report"] = pipeline_report_to_json(saved);
+        JENNY_RETURN_IF_ERROR(write_json_atomic(
+            sh_.env, fmt::format("{}/state/{}.json", sh_.out, task_name(task_)), j));
+        if (last) {
+            remove_token_parts(cursor_.part);
+        } else {
+            open_part();
+        }
+        return Status();
+    }
+
+    // A killed run leaves PATH.tmp files of the part it was writing; they are rewritten.
+    Status remove_stale_temporaries() {
+        const std::string prefix = task_name(task_) + "_";
+        std::vector<std::string> dirs = sh_.excluded_dirs;
+        dirs.push_back(sh_.out + "/documents");
+        for (const std::string& dir : dirs) {
+            auto names = sh_.env->list_dir(dir);
+            if (!names.ok()) continue;
+            for (const std::string& n : *names)
+                if (n.rfind(prefix, 0) == 0 && n.size() > 4 && n.substr(n.size() - 4) == ".tmp")
+                    JENNY_RETURN_IF_ERROR(sh_.env->remove_file(dir + "/" + n));
+        }
+        return Status();
+    }
+
+    Shared& sh_;
+    int task_;
+    std::vector<size_t> mine_;  // indices into sh_.files
+    Cursor cursor_;
+    PipelineReport report_;
+    int64_t part_records_ = 0;
+    std::unique_ptr<PartFile> documents_;
+    std::vector<std::unique_ptr<PartFile>> excluded_;
+    std::vector<std::string> pending_;  // kept texts of this part, for tokenize
+};
+
+Status prepare_output(const PipelineSpec& spec, const std::string& yaml, bool overwrite,
+                      base::Env* env) {
+    const std::string& out = spec.settings.output;
+    const std::string saved_path = out + "/pipeline.yaml";
+    if (env->file_exists(saved_path)) {
+        JENNY_ASSIGN_OR_RETURN(std::string saved, env->read_file(saved_path));
+        if (saved != yaml) {
+            if (!overwrite)
+                return Status(base::StatusCode::kFailedPrecondition,
+                              fmt::format("{} holds the state of a different pipeline ({} differs "
+                                          "from this one); use another output directory, or "
+                                          "pass --overwrite to discard it",
+                                          out, saved_path));
+            auto r = env->run_subprocess({"rm", "-rf", out + "/state", out + "/documents",
+                                          out + "/excluded", out + "/tokens", out + "/report.json"},
+                                         {});
+            if (!r.ok() || r->exit_code != 0)
+                return Status::io_error("could not clear " + out + " for --overwrite");
+        }
+    }
+    for (const char* sub : {"state", "documents", "excluded"})
+        JENNY_RETURN_IF_ERROR(env->create_dirs(out + "/" + sub));
+    return env->write_file_atomic(saved_path, yaml);
+}
+
+}  // namespace
+
+base::Result<PipelineReport> run_pipeline(const PipelineSpec& spec,
+                                          const PipelineRunOptions& options, base::Env* env) {
+    const uint64_t t0 = env->now_micros();
+    const PipelineSettings& st = spec.settings;
+    Shared sh;
+    sh.spec = &spec;
+    sh.env = env;
+    sh.out = st.output;
+    const std::string yaml = spec.resolved.to_yaml();
+    sh.pipeline_hash = format::checksum(yaml);
+    JENNY_ASSIGN_OR_RETURN(sh.files, expand_pipeline_inputs(st.inputs, env));
+    for (const auto& f : sh.files) {
+        auto size = env->file_size(f.first);
+        sh.file_bytes.push_back(size.ok() ? *size : 0);
+    }
+    std::vector<int> tasks = options.tasks;
+    if (tasks.empty())
+        for (int t = 0; t < st.tasks; ++t) tasks.push_back(t);
+    for (int t : tasks)
+        if (t < 0 || t >= st.tasks)
+            return Status::invalid_argument(
+                fmt::format("task {} is outside 0..{} (the pipeline has tasks: {})", t,
+                            st.tasks - 1, st.tasks));
+    JENNY_RETURN_IF_ERROR(prepare_output(spec, yaml, options.overwrite, env));
+
+    // Blocks (built once, shared by the task threads) and the tokenizer.
+    for (size_t i = 0; i < spec.blocks.size(); ++i) {
+        const PipelineBlockSpec& b = spec.blocks[i];
+        const BlockKind* kind = nullptr;
+        for (const BlockKind& k : block_kinds())
+            if (k.name == b.name) kind = &k;
+        JENNY_CHECK(kind != nullptr, "parse_pipeline let an unknown block through");
+        if (b.name == "tokenize") {
+            JENNY_ASSIGN_OR_RETURN(sh.tokenize, base::bind_config<PipelineTokenizeOptions>(b.args));
+            JENNY_ASSIGN_OR_RETURN(sh.tok, tokenizer::Tokenizer::load(sh.tokenize->tokenizer, env));
+            sh.tok_hash = tokenizer::tokenizer_fingerprint(*sh.tok);
+            JENNY_RETURN_IF_ERROR(env->create_dirs(st.output + "/tokens/parts"));
+            continue;
+        }
+        JENNY_ASSIGN_OR_RETURN(BlockKind::Bound bound, kind->bind(b.args));
+        auto block = bound.make(env);
+        if (!block.ok())
+            return block.status().with_context(fmt::format("blocks[{}].{}", i, b.name));
+        sh.blocks.push_back(std::move(*block));
+        sh.block_names.push_back(b.name);
+        const std::string dir = fmt::format("{}/excluded/{:02d}_{}", st.output, i, b.name);
+        if (st.write_excluded) JENNY_RETURN_IF_ERROR(env->create_dirs(dir));
+        sh.excluded_dirs.push_back(dir);
+    }
+
+    const int cores = base::ThreadPool::default_thread_count();
+    int workers = options.workers > 0 ? options.workers : cores;
+    workers = std::max(1, std::min<int>(workers, static_cast<int>(tasks.size())));
+    sh.encode_threads = sh.tokenize && sh.tokenize->threads > 0 ? sh.tokenize->threads
+                                                                : std::max(1, cores / workers);
+    uint64_t total_bytes = 0;
+    for (int t : tasks)
+        for (size_t k = static_cast<size_t>(t); k < sh.files.size();
+             k += static_cast<size_t>(st.tasks))
+            total_bytes += sh.file_bytes[k];
+    std::unique_ptr<base::Progress> progress;
+    if (options.show_progress) {
+        base::ProgressOptions po;
+        po.unit = "B";
+        progress = std::make_unique<base::Progress>(tasks.size() == 1
+                                                        ? fmt::format("task {}", tasks[0])
+                                                        : fmt::format("{} tasks", tasks.size()),
+                                                    static_cast<int64_t>(total_bytes), po, env);
+        sh.progress = progress.get();
+    }
+
+    std::vector<base::Result<PipelineReport>> results(tasks.size(), Status::internal("not run"));
+    std::atomic<size_t> next{0};
+    auto worker = [&]() {
+        for (size_t i = next++; i < tasks.size(); i = next++) {
+            TaskRunner runner(sh, tasks[i]);
+            results[i] = runner.run();
+            if (!results[i].ok()) sh.stop = true;
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int w = 1; w < workers; ++w) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+    if (progress) progress->finish();
+    for (auto& r : results)
+        if (!r.ok() && r.status().code() != base::StatusCode::kCancelled) return r.status();
+    for (auto& r : results) JENNY_RETURN_IF_ERROR(r.status());
+
+    // The whole report: every task's cursor (those run here and elsewhere).
+    PipelineReport all;
+    for (const std::string& n : sh.block_names) all.blocks.push_back(named_block(n));
+    all.tasks_total = st.tasks;
+    for (int t = 0; t < st.tasks; ++t) {
+        const std::string path = fmt::format("{}/state/{}.json", st.output, task_name(t));
+        if (!env->file_exists(path)) continue;
+        auto text = env->read_file(path);
+        if (!text.ok()) continue;
+        const json j = json::parse(*text, nullptr, false);
+        if (j.is_discarded() || !j.value("done", false)) continue;
+        merge_pipeline_report(all, pipeline_report_from_json(j["report"]));
+    }
+    all.seconds = static_cast<double>(env->now_micros() - t0) / 1e6;
+    if (all.tasks_done == st.tasks) {
+        json j = pipeline_report_to_json(all);
+        j["output"] = st.output;
+        JENNY_RETURN_IF_ERROR(write_json_atomic(env, st.output + "/report.json", j));
+    }
+    return all;
+}
+
+}  // namespace jenny::data
