@@ -73,7 +73,11 @@ try:
                 f.write(json.dumps({"messages": msgs}) + "\n")
             examples.append((r["question"], r["answer"]))
 
-    import torch
+    try:
+        import torch
+    except ImportError:  # the tiny Qwen2 is built with transformers + torch (make bench-deps)
+        print("skip: torch is not installed in .venv (make bench-deps)")
+        sys.exit(77)
     from tokenizers import Tokenizer
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
