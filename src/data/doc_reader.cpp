@@ -35,6 +35,13 @@ public:
 
     uint64_t position() const override { return pos_; }
     uint64_t size() const override { return data_.size(); }
+    // next() counts records before it parses them and returns at once while quiet_.
+    void skip(int64_t n) override {
+        quiet_ = true;
+        Document unused;
+        for (int64_t i = 0; i < n && next(&unused);) ++i;
+        quiet_ = false;
+    }
 
 protected:
     // The next line without its "\n" (and "\r"), or false at the end; *start is its offset.
@@ -89,12 +96,6 @@ public:
             if (parse(line, start, doc)) return true;
         }
         return false;
-    }
-    void skip(int64_t n) override {
-        quiet_ = true;
-        Document unused;
-        for (int64_t i = 0; i < n && next(&unused);) ++i;
-        quiet_ = false;
     }
 
 private:
@@ -185,12 +186,6 @@ public:
             ++records_;
             if (quiet_ || emit(doc, first, first_line)) return true;
         }
-    }
-    void skip(int64_t n) override {
-        quiet_ = true;
-        Document unused;
-        for (int64_t i = 0; i < n && next(&unused);) ++i;
-        quiet_ = false;
     }
 
 private:

@@ -44,33 +44,55 @@ struct BlockKind {
 // the runner handles it (it must be the last block).
 const std::vector<BlockKind>& block_kinds();
 
-// A block kind over a pure function `Verdict f(Document&, const Options&)`.
-template <class Options, class Fn>
-BlockKind function_block(std::string name, std::string help, Fn fn) {
+// The general block kind: binds `Options` from the YAML, then `load(options, env)` makes a
+// `Loaded` once (files, models; or just the options) that the tasks share, and each document
+// goes through `fn(loaded, doc, counters)`.
+template <class Options, class Loaded, class Load, class Fn>
+BlockKind loaded_block(std::string name, std::string help, Load load, Fn fn) {
     BlockKind k;
     k.name = std::move(name);
     k.help = std::move(help);
-    k.bind = [fn](const base::ConfigNode& args) -> base::Result<BlockKind::Bound> {
+    k.bind = [load, fn](const base::ConfigNode& args) -> base::Result<BlockKind::Bound> {
         JENNY_ASSIGN_OR_RETURN(Options o, base::bind_config<Options>(args));
         BlockKind::Bound b;
         b.resolved = base::ConfigWriter::to_node(o);
-        b.make = [o, fn](base::Env*) -> base::Result<std::unique_ptr<PipelineBlock>> {
+        b.make = [o, load, fn](base::Env* env) -> base::Result<std::unique_ptr<PipelineBlock>> {
             class Block : public PipelineBlock {
             public:
-                Block(Options o, Fn fn) : o_(std::move(o)), fn_(fn) {}
-                Verdict process(Document& doc, BlockCounters&) const override {
-                    return fn_(doc, o_);
+                Block(std::unique_ptr<Loaded> l, Fn fn) : l_(std::move(l)), fn_(fn) {}
+                Verdict process(Document& doc, BlockCounters& c) const override {
+                    return fn_(*l_, doc, c);
                 }
 
             private:
-                Options o_;
+                std::unique_ptr<Loaded> l_;
                 Fn fn_;
             };
-            return std::unique_ptr<PipelineBlock>(new Block(o, fn));
+            JENNY_ASSIGN_OR_RETURN(std::unique_ptr<Loaded> loaded, load(o, env));
+            return std::unique_ptr<PipelineBlock>(new Block(std::move(loaded), fn));
         };
         return b;
     };
     return k;
+}
+
+// A block kind over `Verdict f(Document&, const Options&, BlockCounters&)`.
+template <class Options, class Fn>
+BlockKind counting_block(std::string name, std::string help, Fn fn) {
+    return loaded_block<Options, Options>(
+        std::move(name), std::move(help),
+        [](const Options& o, base::Env*) -> base::Result<std::unique_ptr<Options>> {
+            return std::make_unique<Options>(o);
+        },
+        [fn](const Options& o, Document& doc, BlockCounters& c) { return fn(doc, o, c); });
+}
+
+// A block kind over a pure function `Verdict f(Document&, const Options&)`.
+template <class Options, class Fn>
+BlockKind function_block(std::string name, std::string help, Fn fn) {
+    return counting_block<Options>(
+        std::move(name), std::move(help),
+        [fn](Document& doc, const Options& o, BlockCounters&) { return fn(doc, o); });
 }
 
 }  // namespace jenny::data

@@ -14,80 +14,15 @@ namespace jenny::data {
 
 namespace {
 
+// Bound here for its parameters only: the runner tokenizes (the last block).
 BlockKind tokenize_kind() {
-    BlockKind k;
-    k.name = "tokenize";
-    k.help = "kept documents -> a token dataset per task (must be the last block)";
-    k.bind = [](const base::ConfigNode& args) -> base::Result<BlockKind::Bound> {
-        JENNY_ASSIGN_OR_RETURN(auto o, base::bind_config<PipelineTokenizeOptions>(args));
-        BlockKind::Bound b;
-        b.resolved = base::ConfigWriter::to_node(o);
-        b.make = [](base::Env*) -> base::Result<std::unique_ptr<PipelineBlock>> {
+    return loaded_block<PipelineTokenizeOptions, PipelineTokenizeOptions>(
+        "tokenize", "kept documents -> a token dataset per task (must be the last block)",
+        [](const PipelineTokenizeOptions&,
+           base::Env*) -> base::Result<std::unique_ptr<PipelineTokenizeOptions>> {
             return base::Status::internal("tokenize is run by the pipeline runner");
-        };
-        return b;
-    };
-    return k;
-}
-
-// A block kind over `Verdict f(Document&, const Options&, BlockCounters&)`.
-template <class Options, class Fn>
-BlockKind counting_block(std::string name, std::string help, Fn fn) {
-    BlockKind k;
-    k.name = std::move(name);
-    k.help = std::move(help);
-    k.bind = [fn](const base::ConfigNode& args) -> base::Result<BlockKind::Bound> {
-        JENNY_ASSIGN_OR_RETURN(Options o, base::bind_config<Options>(args));
-        BlockKind::Bound b;
-        b.resolved = base::ConfigWriter::to_node(o);
-        b.make = [o, fn](base::Env*) -> base::Result<std::unique_ptr<PipelineBlock>> {
-            class Block : public PipelineBlock {
-            public:
-                Block(Options o, Fn fn) : o_(std::move(o)), fn_(fn) {}
-                Verdict process(Document& doc, BlockCounters& c) const override {
-                    return fn_(doc, o_, c);
-                }
-
-            private:
-                Options o_;
-                Fn fn_;
-            };
-            return std::unique_ptr<PipelineBlock>(new Block(o, fn));
-        };
-        return b;
-    };
-    return k;
-}
-
-// A block kind whose options need loading (files, models) before documents flow: `Loaded`
-// is made once from the options and shared by the tasks; `fn(loaded, doc, counters)` judges.
-template <class Options, class Loaded, class Load, class Fn>
-BlockKind loaded_block(std::string name, std::string help, Load load, Fn fn) {
-    BlockKind k;
-    k.name = std::move(name);
-    k.help = std::move(help);
-    k.bind = [load, fn](const base::ConfigNode& args) -> base::Result<BlockKind::Bound> {
-        JENNY_ASSIGN_OR_RETURN(Options o, base::bind_config<Options>(args));
-        BlockKind::Bound b;
-        b.resolved = base::ConfigWriter::to_node(o);
-        b.make = [o, load, fn](base::Env* env) -> base::Result<std::unique_ptr<PipelineBlock>> {
-            class Block : public PipelineBlock {
-            public:
-                Block(std::unique_ptr<Loaded> l, Fn fn) : l_(std::move(l)), fn_(fn) {}
-                Verdict process(Document& doc, BlockCounters& c) const override {
-                    return fn_(*l_, doc, c);
-                }
-
-            private:
-                std::unique_ptr<Loaded> l_;
-                Fn fn_;
-            };
-            JENNY_ASSIGN_OR_RETURN(std::unique_ptr<Loaded> loaded, load(o, env));
-            return std::unique_ptr<PipelineBlock>(new Block(std::move(loaded), fn));
-        };
-        return b;
-    };
-    return k;
+        },
+        [](const PipelineTokenizeOptions&, Document&, BlockCounters&) { return Verdict::kept(); });
 }
 
 Verdict decontaminate(const DecontaminationFilter& f, Document& doc, BlockCounters& c) {

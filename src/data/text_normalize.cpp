@@ -1,26 +1,13 @@
 #include "data/text_normalize.h"
 
+#include "data/utf8.h"
+
 #include <utf8proc.h>
 
 #include <cstdlib>
 
 namespace jenny::data {
 namespace {
-
-// Decodes the code point at s[i] (valid UTF-8 assumed) and its length.
-char32_t decode_at(std::string_view s, size_t i, int* len) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-        *len = 1;
-        return c;
-    }
-    int n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    if (i + n > s.size()) n = static_cast<int>(s.size() - i);
-    char32_t cp = c & (0xFF >> (n + 1));
-    for (int k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    *len = n;
-    return cp;
-}
 
 bool is_odd_space(char32_t cp) {
     return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
@@ -45,8 +32,8 @@ std::string fix_whitespace(std::string_view s) {
     out.reserve(s.size());
     size_t newlines = 0;  // "\n" in a row at the end of out (ignoring trailing blanks)
     for (size_t i = 0; i < s.size();) {
-        int len = 1;
-        const char32_t cp = decode_at(s, i, &len);
+        size_t len = 1;
+        const uint32_t cp = decode_utf8_at(s, i, &len);
         if (cp == '\r' || cp == '\n') {
             if (cp == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++len;
             while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
@@ -60,10 +47,10 @@ std::string fix_whitespace(std::string_view s) {
                    cp == 0xFEFF) {
             // control or zero-width: dropped
         } else {
-            out.append(s.substr(i, static_cast<size_t>(len)));
+            out.append(s.substr(i, len));
             newlines = 0;
         }
-        i += static_cast<size_t>(len);
+        i += len;
     }
     while (!out.empty() && (out.back() == ' ' || out.back() == '\t' || out.back() == '\n'))
         out.pop_back();

@@ -4,10 +4,10 @@
 // cheap rather than complete.
 #include "jenny/data/text_simplify.h"
 
+#include "data/utf8.h"
+
 namespace jenny::data {
 namespace {
-
-constexpr uint32_t kInvalid = 0xFFFFFFFFu;
 
 enum class CharClass { kWord, kDigit, kSpace, kPunct, kDrop, kMark, kCjk };
 
@@ -22,53 +22,6 @@ constexpr char kBaseLetters[] =
     "uuuuuuuuuuuu"
     "wwyyyzzzzzz.";
 static_assert(sizeof(kBaseLetters) - 1 == 0x180 - 0xC0, "one entry per code point");
-
-// Decodes the character at text[pos]; sets *len. Ill-formed bytes decode to kInvalid, len 1.
-uint32_t decode(std::string_view text, size_t pos, size_t* len) {
-    const auto* s = reinterpret_cast<const unsigned char*>(text.data()) + pos;
-    size_t left = text.size() - pos;
-    unsigned char c = s[0];
-    *len = 1;
-    if (c < 0x80) return c;
-    int n = 0;
-    uint32_t cp = 0;
-    uint32_t min = 0;
-    if ((c & 0xE0) == 0xC0) {
-        n = 1, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 2, cp = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 3, cp = c & 0x07, min = 0x10000;
-    } else {
-        return kInvalid;
-    }
-    if (left < static_cast<size_t>(n) + 1) return kInvalid;
-    for (int i = 1; i <= n; ++i) {
-        if ((s[i] & 0xC0) != 0x80) return kInvalid;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return kInvalid;
-    *len = static_cast<size_t>(n) + 1;
-    return cp;
-}
-
-void append_utf8(std::string* out, uint32_t cp) {
-    if (cp < 0x80) {
-        out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-}
 
 bool in(uint32_t cp, uint32_t lo, uint32_t hi) { return cp >= lo && cp <= hi; }
 
@@ -170,8 +123,8 @@ bool SimplifiedWords::next(std::string_view* word) {
             continue;
         }
         size_t len = 1;
-        uint32_t cp = decode(text_, pos_, &len);
-        if (cp == kInvalid) {
+        uint32_t cp = decode_utf8_at(text_, pos_, &len);
+        if (cp == kInvalidCodePoint) {
             word_.push_back(static_cast<char>(c));
             ++pos_;
             continue;
@@ -180,12 +133,12 @@ bool SimplifiedWords::next(std::string_view* word) {
         if (cls == CharClass::kDigit && options_.norm_numbers) {
             // digits [sep digits]: one "0", like datatrove's NUMBERS_PATTERN.
             auto digit_at = [&](size_t p, size_t* n) {
-                return p < text_.size() && is_digit(decode(text_, p, n));
+                return p < text_.size() && is_digit(decode_utf8_at(text_, p, n));
             };
             size_t n = 0;
             while (digit_at(pos_, &n)) pos_ += n;
             size_t sep_len = 0;
-            if (pos_ < text_.size() && is_number_separator(decode(text_, pos_, &sep_len)) &&
+            if (pos_ < text_.size() && is_number_separator(decode_utf8_at(text_, pos_, &sep_len)) &&
                 digit_at(pos_ + sep_len, &n)) {
                 pos_ += sep_len;
                 while (digit_at(pos_, &n)) pos_ += n;

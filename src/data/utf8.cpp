@@ -50,4 +50,50 @@ size_t find_invalid_utf8(std::string_view text) {
     return std::string_view::npos;
 }
 
+uint32_t decode_utf8_at(std::string_view text, size_t pos, size_t* len) {
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data()) + pos;
+    size_t left = text.size() - pos;
+    unsigned char c = s[0];
+    *len = 1;
+    if (c < 0x80) return c;
+    int n = 0;
+    uint32_t cp = 0;
+    uint32_t min = 0;
+    if ((c & 0xE0) == 0xC0) {
+        n = 1, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        n = 2, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        n = 3, cp = c & 0x07, min = 0x10000;
+    } else {
+        return kInvalidCodePoint;
+    }
+    if (left < static_cast<size_t>(n) + 1) return kInvalidCodePoint;
+    for (int i = 1; i <= n; ++i) {
+        if ((s[i] & 0xC0) != 0x80) return kInvalidCodePoint;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return kInvalidCodePoint;
+    *len = static_cast<size_t>(n) + 1;
+    return cp;
+}
+
+void append_utf8(std::string* out, uint32_t cp) {
+    if (cp < 0x80) {
+        out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
 }  // namespace jenny::data

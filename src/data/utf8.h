@@ -1,6 +1,7 @@
 // UTF-8 validation for corpus text (private to src/data).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -10,5 +11,14 @@ namespace jenny::data {
 // character (overlong forms, surrogates and code points above U+10FFFF are ill-formed, as
 // in Unicode's table 3-7), or std::string_view::npos when `text` is valid.
 size_t find_invalid_utf8(std::string_view text);
+
+// The code point of the well-formed character at text[pos] (pos < text.size()) and its
+// length in *len; ill-formed bytes (as find_invalid_utf8 defines them) give
+// kInvalidCodePoint with *len = 1.
+inline constexpr uint32_t kInvalidCodePoint = 0xFFFFFFFFu;
+uint32_t decode_utf8_at(std::string_view text, size_t pos, size_t* len);
+
+// Appends code point `cp` (<= U+10FFFF) to *out as UTF-8.
+void append_utf8(std::string* out, uint32_t cp);
 
 }  // namespace jenny::data

@@ -53,19 +53,6 @@ constexpr std::array<uint16_t, 32> kCp1252High = {
     0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
-void append_utf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-        out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-}
-
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -248,9 +235,9 @@ std::string windows1252_to_utf8(std::string_view bytes) {
         if (c < 0x80) {
             out.push_back(ch);
         } else if (c < 0xA0 && kCp1252High[c - 0x80] != 0) {
-            append_utf8(kCp1252High[c - 0x80], &out);
+            append_utf8(&out, kCp1252High[c - 0x80]);
         } else {
-            append_utf8(c, &out);  // Latin-1, and the C1 controls WHATWG keeps as they are
+            append_utf8(&out, c);  // Latin-1, and the C1 controls WHATWG keeps as they are
         }
     }
     return out;
