@@ -8,8 +8,8 @@ mechanics test (rendering, masking, packing, loss, saving), never for an evaluat
 the model trained here is never evaluated on GSM8K.
 
 Checks:
- 1. The tiny model: transformers' Qwen2ForCausalLM (random init, seed 0) saved with the
-    Qwen2.5 tokenizer files; jenny continues it (model.init_from, format: sft data).
+ 1. The tiny model: a Qwen2ForCausalLM-shaped safetensors file with transformers' random
+    initialisation drawn in numpy (seed 0; no torch needed) and the Qwen2.5 tokenizer files; jenny continues it (model.init_from, format: sft data).
  2. The packed masked dataset jenny cached under out_dir/sft/: every window starts a document
     and no document crosses a window; every example document's masked tokens decode (with
     the `tokenizers` library, not jenny) to exactly each assistant content + "<|im_end|>",
@@ -73,21 +73,35 @@ try:
                 f.write(json.dumps({"messages": msgs}) + "\n")
             examples.append((r["question"], r["answer"]))
 
-    try:
-        import torch
-    except ImportError:  # the tiny Qwen2 is built with transformers + torch (make bench-deps)
-        print("skip: torch is not installed in .venv (make bench-deps)")
-        sys.exit(77)
+    from safetensors.numpy import save_file
     from tokenizers import Tokenizer
-    from transformers import Qwen2Config, Qwen2ForCausalLM
+    from transformers import Qwen2Config
 
-    torch.manual_seed(0)
     cfg = Qwen2Config(vocab_size=151936, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
                       tie_word_embeddings=True, rope_theta=1000000.0, rms_norm_eps=1e-6,
                       bos_token_id=151643, eos_token_id=151645)
     model_dir = os.path.join(tmp, "tiny-qwen2")
-    Qwen2ForCausalLM(cfg).save_pretrained(model_dir, safe_serialization=True)
+    cfg.save_pretrained(model_dir)
+    # transformers' initialisation, in numpy (no torch needed): linear and embedding weights
+    # N(0, initializer_range), biases 0, norm weights 1; tied, so no lm_head.
+    rng = np.random.default_rng(0)
+    C, F, D = cfg.hidden_size, cfg.intermediate_size, cfg.hidden_size // cfg.num_attention_heads
+    KV = cfg.num_key_value_heads * D
+    normal = lambda *shape: (rng.standard_normal(shape) * cfg.initializer_range).astype(np.float32)
+    w = {"model.embed_tokens.weight": normal(cfg.vocab_size, C),
+         "model.norm.weight": np.ones(C, np.float32)}
+    for l in range(cfg.num_hidden_layers):
+        p = f"model.layers.{l}."
+        w.update({p + "self_attn.q_proj.weight": normal(C, C), p + "self_attn.q_proj.bias": np.zeros(C, np.float32),
+                  p + "self_attn.k_proj.weight": normal(KV, C), p + "self_attn.k_proj.bias": np.zeros(KV, np.float32),
+                  p + "self_attn.v_proj.weight": normal(KV, C), p + "self_attn.v_proj.bias": np.zeros(KV, np.float32),
+                  p + "self_attn.o_proj.weight": normal(C, C),
+                  p + "mlp.gate_proj.weight": normal(F, C), p + "mlp.up_proj.weight": normal(F, C),
+                  p + "mlp.down_proj.weight": normal(C, F),
+                  p + "input_layernorm.weight": np.ones(C, np.float32),
+                  p + "post_attention_layernorm.weight": np.ones(C, np.float32)})
+    save_file(w, os.path.join(model_dir, "model.safetensors"), metadata={"format": "pt"})
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(os.path.join(QWEN, name), model_dir)
 
