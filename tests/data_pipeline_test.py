@@ -8,8 +8,8 @@ bad lines, and a WARC (.warc.gz, one gzip member per record, as Common Crawl wri
 test builds from HTML pages wrapping fortunes, with navigation, scripts and footers to drop.
 
 Checks:
- (a) the pipeline (normalize, length, language, gopher_quality on English only via
-     language, pii, decontaminate against GSM8K, tokenize with the llama2.c tokenizer) runs
+ (a) the pipeline (normalize, length, language, pii, decontaminate against GSM8K, exact and
+     MinHash dedup across tasks, tokenize with the llama2.c tokenizer) runs
      over 2 tasks, prints the report table, writes report.json whose counts add up, and
      every dropped document is in excluded/ with a reason;
  (b) the WARC's pages come out as main text: no script / nav / footer text, paragraphs kept,
@@ -98,7 +98,8 @@ def tree(root):
         for n in files:
             p = os.path.join(d, n)
             rel = os.path.relpath(p, root)
-            if rel in ("report.json", "pipeline.yaml") or rel.startswith("state/"):
+            if rel in ("report.json", "pipeline.yaml") or rel.startswith("state/") or \
+                    rel.endswith("/done"):
                 continue
             with open(p, "rb") as f:
                 out[rel] = hashlib.sha256(f.read()).hexdigest()
@@ -174,6 +175,8 @@ blocks:
   - language: {{languages: [en, zh]}}
   - pii
   - decontaminate: {{eval_sets: ["gsm8k={SHARED}/gsm8k"]}}
+  - exact_dedup
+  - minhash
   - tokenize: {{tokenizer: {tok}}}
 """)
         t0 = time.monotonic()
@@ -194,6 +197,10 @@ blocks:
               blocks["pii"]["counters"].get("phone", 0) >= 1, blocks["pii"])
         check("(a) GSM8K questions decontaminated",
               blocks["decontaminate"]["dropped"].get("decontaminated", 0) == 3, blocks["decontaminate"])
+        check("(a) the planted exact duplicates removed across the run",
+              blocks["exact_dedup"]["dropped"].get("exact_duplicate", 0) >= 5, blocks["exact_dedup"])
+        check("(a) minhash ran after exact dedup", blocks["minhash"]["docs_in"] ==
+              blocks["exact_dedup"]["docs_out"], blocks["minhash"])
         langs = blocks["language"]["counters"]
         check("(a) English and Chinese both identified", langs.get("lang_en", 0) > 100 and
               langs.get("lang_zh", 0) > 50, langs)

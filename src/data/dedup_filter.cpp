@@ -31,6 +31,12 @@ Verdict DedupFilter::check(uint64_t doc_index) {
     return Verdict::kept();
 }
 
+void DedupFilter::resume_at(uint64_t doc_index) {
+    JENNY_CHECK(doc_index >= seen_, "DedupFilter::resume_at: index {} after {}", doc_index, seen_);
+    seen_ = doc_index;
+    while (cursor_ < removed_.size() && removed_[cursor_] < doc_index) ++cursor_;
+}
+
 base::Status DedupFilter::finish() const {
     if (n_docs_ != 0 && seen_ != n_docs_) {
         return base::Status::failed_precondition(fmt::format(

@@ -83,8 +83,9 @@ protected:
 
 class JsonlReader : public LineReaderBase {
 public:
-    JsonlReader(std::string path, std::unique_ptr<InputBytes> bytes, const PipelineInput& in)
-        : LineReaderBase(std::move(path), std::move(bytes)), in_(in) {}
+    JsonlReader(std::string path, std::unique_ptr<InputBytes> bytes, const PipelineInput& in,
+                bool pipeline_part)
+        : LineReaderBase(std::move(path), std::move(bytes)), in_(in), part_(pipeline_part) {}
 
     bool next(Document* doc) override {
         std::string_view line;
@@ -149,10 +150,21 @@ private:
         }
         doc->language.clear();
         doc->language_score = 0;
+        if (part_) {
+            std::string_view sv;
+            uint64_t u = 0;
+            double d = 0;
+            if (!obj.at_key("source").get(v) && !v.get_string().get(sv)) doc->source.assign(sv);
+            if (!obj.at_key("offset").get(v) && !v.get_uint64().get(u)) doc->offset = u;
+            if (!obj.at_key("language").get(v) && !v.get_string().get(sv)) doc->language.assign(sv);
+            if (!obj.at_key("language_score").get(v) && !v.get_double().get(d))
+                doc->language_score = d;
+        }
         return true;
     }
 
     PipelineInput in_;
+    bool part_;
     simdjson::dom::parser parser_;
 };
 
@@ -241,12 +253,13 @@ std::string detect_input_format(const std::string& path) {
 
 base::Result<std::unique_ptr<DocReader>> DocReader::open(const std::string& path,
                                                          const std::string& format,
-                                                         const PipelineInput& input,
-                                                         base::Env* env) {
+                                                         const PipelineInput& input, base::Env* env,
+                                                         bool pipeline_part) {
     if (format == "warc") return open_warc_document_reader(path, env);
     JENNY_ASSIGN_OR_RETURN(auto bytes, InputBytes::open(input_file_for(path), env, true));
     if (format == "jsonl")
-        return std::unique_ptr<DocReader>(new JsonlReader(path, std::move(bytes), input));
+        return std::unique_ptr<DocReader>(
+            new JsonlReader(path, std::move(bytes), input, pipeline_part));
     return std::unique_ptr<DocReader>(new TextReader(path, std::move(bytes), input.separator));
 }
 

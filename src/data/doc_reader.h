@@ -28,12 +28,14 @@ class DocReader {
 public:
     virtual ~DocReader() = default;
 
-    // `format` is the input's format resolved from "auto" (jsonl, text or warc). Errors: only
+    // `format` is the input's format resolved from "auto" (jsonl, text or warc). With
+    // `pipeline_part` the file is one the pipeline wrote itself (a stage's documents part):
+    // its source, offset, language and language_score fields are kept too. Errors: only
     // when the file cannot be read at all (kNotFound, kIoError).
     static base::Result<std::unique_ptr<DocReader>> open(const std::string& path,
                                                          const std::string& format,
-                                                         const PipelineInput& input,
-                                                         base::Env* env);
+                                                         const PipelineInput& input, base::Env* env,
+                                                         bool pipeline_part = false);
 
     // The next good document, or false at the end. Every record read, good or bad, counts
     // in records(); bad ones add a ReadIssue.

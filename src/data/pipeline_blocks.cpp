@@ -4,8 +4,10 @@
 #include "data/pipeline_tokenize.h"
 #include "data/text_normalize.h"
 #include "jenny/data/decontamination.h"
+#include "jenny/data/exact_dedup.h"
 #include "jenny/data/fasttext_classifier.h"
 #include "jenny/data/language_id.h"
+#include "jenny/data/minhash_dedup.h"
 #include "jenny/data/pii.h"
 #include "jenny/data/quality_filters.h"
 #include "jenny/data/url_filter.h"
@@ -14,15 +16,16 @@ namespace jenny::data {
 
 namespace {
 
-// Bound here for its parameters only: the runner tokenizes (the last block).
-BlockKind tokenize_kind() {
-    return loaded_block<PipelineTokenizeOptions, PipelineTokenizeOptions>(
-        "tokenize", "kept documents -> a token dataset per task (must be the last block)",
-        [](const PipelineTokenizeOptions&,
-           base::Env*) -> base::Result<std::unique_ptr<PipelineTokenizeOptions>> {
-            return base::Status::internal("tokenize is run by the pipeline runner");
+// A kind bound here for its parameters only: the runner does its work (tokenize; the dedup
+// blocks, which split the pipeline into stages).
+template <class Options>
+BlockKind runner_kind(std::string name, std::string help) {
+    return loaded_block<Options, Options>(
+        std::move(name), std::move(help),
+        [](const Options&, base::Env*) -> base::Result<std::unique_ptr<Options>> {
+            return base::Status::internal("this block is run by the pipeline runner");
         },
-        [](const PipelineTokenizeOptions&, Document&, BlockCounters&) { return Verdict::kept(); });
+        [](const Options&, Document&, BlockCounters&) { return Verdict::kept(); });
 }
 
 Verdict decontaminate(const DecontaminationFilter& f, Document& doc, BlockCounters& c) {
@@ -83,7 +86,12 @@ std::vector<BlockKind> make_kinds() {
         "fasttext_quality", "a fastText quality classifier (jenny data train-classifier)",
         [](const QualityFilterOptions& o, base::Env*) { return QualityClassifier::load(o); },
         [](const QualityClassifier& q, Document& doc, BlockCounters&) { return q.filter(doc); }));
-    kinds.push_back(tokenize_kind());
+    kinds.push_back(runner_kind<ExactDedupOptions>(
+        "exact_dedup", "drop repeats of a normalised text across all tasks (keeps the first)"));
+    kinds.push_back(runner_kind<MinhashOptions>(
+        "minhash", "MinHash-LSH near-duplicate removal across all tasks (keeps the first)"));
+    kinds.push_back(runner_kind<PipelineTokenizeOptions>(
+        "tokenize", "kept documents -> a token dataset per task (must be the last block)"));
     return kinds;
 }
 

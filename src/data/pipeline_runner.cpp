@@ -2,6 +2,7 @@
 // restart continue from it (pipeline.h has the contract; docs/formats/pipeline.md the files).
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "data/doc_reader.h"
 #include "data/pipeline_block.h"
+#include "data/pipeline_dedup.h"
 #include "data/pipeline_report.h"
 #include "data/pipeline_tokenize.h"
 #include "data/token_dataset_format.h"
@@ -143,9 +145,11 @@ private:
 };
 
 struct Cursor {
-    size_t file = 0;     // index into the task's files
-    int64_t record = 0;  // records of that file already consumed
-    int64_t part = 0;    // the next part number
+    int stage = 0;          // the stage this task is in (see pipeline_dedup.h)
+    size_t file = 0;        // index into the task's input files of that stage
+    int64_t record = 0;     // records of that file already consumed
+    int64_t part = 0;       // the next part number
+    int64_t doc_index = 0;  // documents of this stage read so far (a dedup filter's index)
     bool done = false;
     PipelineReport report;
 };
@@ -162,9 +166,12 @@ struct Shared {
     std::string pipeline_hash;
     std::vector<std::pair<std::string, int>> files;  // (path, input index), sorted as listed
     std::vector<uint64_t> file_bytes;
-    std::vector<std::string> block_names;  // without tokenize
+    std::vector<std::string> block_names;  // the report's rows: every block but tokenize
     std::vector<std::string> excluded_dirs;
-    std::vector<std::unique_ptr<PipelineBlock>> blocks;
+    std::vector<std::unique_ptr<PipelineBlock>> blocks;  // per row; null for dedup rows
+    std::vector<int> row_dedup;                          // per row: index into dedups, or -1
+    std::vector<PipelineDedup> dedups;
+    std::vector<std::vector<size_t>> stage_rows;  // the rows of each stage, in order
     std::optional<PipelineTokenizeOptions> tokenize;
     std::unique_ptr<tokenizer::Tokenizer> tok;
     std::string tok_hash;
@@ -181,7 +188,7 @@ Status write_json_atomic(base::Env* env, const std::string& path, const json& j)
 
 class TaskRunner {
 public:
-    TaskRunner(Shared& sh, int task) : sh_(sh), task_(task) {}
+    TaskRunner(Shared& sh, int task, int stage) : sh_(sh), task_(task), stage_(stage) {}
 
     base::Result<PipelineReport> run() {
         const std::string state_path = fmt::format("{}/state/{}.json", sh_.out, task_name(task_));
@@ -194,9 +201,11 @@ public:
                     "{}: unreadable or from another pipeline; remove the output directory or "
                     "pass --overwrite",
                     state_path));
+            c.stage = j.value("stage", 0);
             c.file = j.value("file", size_t{0});
             c.record = j.value("record", int64_t{0});
             c.part = j.value("part", int64_t{0});
+            c.doc_index = j.value("doc_index", int64_t{0});
             c.done = j.value("done", false);
             c.report = pipeline_report_from_json(j["report"]);
         } else {
@@ -207,22 +216,24 @@ public:
             c.report.tasks_done = 1;
             return c.report;
         }
+        if (c.stage > stage_) return c.report;  // the task is past this stage
+        if (c.stage < stage_)
+            return Status::internal(
+                fmt::format("task {} is in stage {}, not {}", task_, c.stage, stage_));
         JENNY_RETURN_IF_ERROR(remove_stale_temporaries());
-        for (size_t k = static_cast<size_t>(task_); k < sh_.files.size();
-             k += static_cast<size_t>(sh_.spec->settings.tasks))
-            mine_.push_back(k);
-
+        JENNY_RETURN_IF_ERROR(list_inputs());
         cursor_ = c;
         report_ = c.report;
+        doc_index_ = c.doc_index;
+        JENNY_RETURN_IF_ERROR(open_dedup(c.part));
         open_part();
-        for (size_t fi = c.file; fi < mine_.size(); ++fi) {
+        for (size_t fi = c.file; fi < inputs_.size(); ++fi) {
             if (sh_.stop) return Status(base::StatusCode::kCancelled, "stopped");
-            const auto& [path, input] = sh_.files[mine_[fi]];
-            const PipelineInput& in = sh_.spec->settings.inputs[static_cast<size_t>(input)];
-            const std::string format = in.format == "auto" ? detect_input_format(path) : in.format;
-            auto reader = DocReader::open(path, format, in, sh_.env);
+            const Input& input = inputs_[fi];
+            auto reader =
+                DocReader::open(input.path, input.format, *input.settings, sh_.env, stage_ > 0);
             const int64_t start = fi == c.file ? c.record : 0;
-            if (start == 0) ++report_.files;
+            if (start == 0 && stage_ == 0) ++report_.files;
             if (!reader.ok()) {
                 add_issue({"unreadable_file", reader.status().to_string()});
                 continue;
@@ -239,18 +250,18 @@ public:
                 last_records = r.records();
                 if (!got) break;
                 JENNY_RETURN_IF_ERROR(process(doc));
-                if ((report_.docs_read & 255) == 0) {
-                    advance_progress(mine_[fi], r, &last_pos);
+                if ((doc_index_ & 255) == 0) {
+                    advance_progress(input.bytes, r, &last_pos);
                     if (sh_.stop) return Status(base::StatusCode::kCancelled, "stopped");
                 }
                 if (part_records_ >= sh_.spec->settings.commit_every) {
                     JENNY_RETURN_IF_ERROR(commit(fi, r.records(), false));
                 }
             }
-            advance_progress(mine_[fi], r, &last_pos);
+            advance_progress(input.bytes, r, &last_pos);
         }
-        JENNY_RETURN_IF_ERROR(commit(mine_.size(), 0, true));
-        report_.tasks_done = 1;
+        JENNY_RETURN_IF_ERROR(commit(inputs_.size(), 0, true));
+        report_.tasks_done = last_stage() ? 1 : 0;
         return report_;
     }
 
@@ -261,11 +272,78 @@ private:
             report_.read_error_examples.push_back(std::move(i.where));
     }
 
-    void advance_progress(size_t file, const DocReader& r, uint64_t* last) {
+    struct Input {
+        std::string path, format;
+        const PipelineInput* settings;
+        uint64_t bytes;
+    };
+
+    bool last_stage() const { return stage_ + 1 == static_cast<int>(sh_.stage_rows.size()); }
+    std::string stage_dir(int stage) const { return fmt::format("{}/stages/{}", sh_.out, stage); }
+
+    // Stage 0 reads the task's share of the input files; a later stage reads the task's
+    // parts of the stage before, in order.
+    Status list_inputs() {
+        static const PipelineInput kPart;
+        if (stage_ == 0) {
+            for (size_t k = static_cast<size_t>(task_); k < sh_.files.size();
+                 k += static_cast<size_t>(sh_.spec->settings.tasks)) {
+                const auto& [path, i] = sh_.files[k];
+                const PipelineInput& in = sh_.spec->settings.inputs[static_cast<size_t>(i)];
+                inputs_.push_back({path,
+                                   in.format == "auto" ? detect_input_format(path) : in.format, &in,
+                                   sh_.file_bytes[k]});
+            }
+            return Status();
+        }
+        const std::string dir = stage_dir(stage_ - 1);
+        JENNY_ASSIGN_OR_RETURN(std::vector<std::string> names, sh_.env->list_dir(dir));
+        std::sort(names.begin(), names.end());
+        const std::string prefix = task_name(task_) + "_part_";
+        for (const std::string& n : names) {
+            if (n.rfind(prefix, 0) != 0 || n.size() < 6 || n.substr(n.size() - 6) != ".jsonl")
+                continue;
+            auto size = sh_.env->file_size(dir + "/" + n);
+            inputs_.push_back({dir + "/" + n, "jsonl", &kPart, size.ok() ? *size : 0});
+        }
+        return Status();
+    }
+
+    // The dedup filter this stage starts with, and the collector for the one it ends at
+    // (refilled from the parts already committed when resuming).
+    Status open_dedup(int64_t committed_parts) {
+        for (size_t row : sh_.stage_rows[static_cast<size_t>(stage_)]) {
+            if (sh_.row_dedup[row] < 0) continue;
+            const PipelineDedup& d = sh_.dedups[static_cast<size_t>(sh_.row_dedup[row])];
+            JENNY_ASSIGN_OR_RETURN(DedupFilter f, open_dedup_filter(d, task_, sh_.env));
+            filter_ = std::make_unique<DedupFilter>(std::move(f));
+            filter_->resume_at(static_cast<uint64_t>(doc_index_));
+        }
+        if (last_stage()) return Status();
+        const size_t next_row = sh_.stage_rows[static_cast<size_t>(stage_) + 1].front();
+        const PipelineDedup& d = sh_.dedups[static_cast<size_t>(sh_.row_dedup[next_row])];
+        JENNY_RETURN_IF_ERROR(sh_.env->create_dirs(d.dir));
+        JENNY_RETURN_IF_ERROR(sh_.env->create_dirs(stage_dir(stage_)));
+        JENNY_ASSIGN_OR_RETURN(collector_,
+                               DedupCollector::create(d, task_, sh_.spec->settings.tasks, sh_.env));
+        static const PipelineInput kPart;
+        for (int64_t p = 0; p < committed_parts; ++p) {
+            const std::string path =
+                fmt::format("{}/{}.jsonl", stage_dir(stage_), part_name(task_, p));
+            if (!sh_.env->file_exists(path)) continue;  // a part that kept nothing
+            JENNY_ASSIGN_OR_RETURN(auto r, DocReader::open(path, "jsonl", kPart, sh_.env, true));
+            Document doc;
+            while (r->next(&doc)) collector_->add(doc.text);
+        }
+        return Status();
+    }
+
+    void advance_progress(uint64_t file_bytes, const DocReader& r, uint64_t* last) {
         if (!sh_.progress) return;
         const uint64_t size = std::max<uint64_t>(r.size(), 1);
         const uint64_t now =
-            static_cast<uint64_t>(static_cast<double>(sh_.file_bytes[file]) *
+            static_cast<uint64_t>(static_cast<double>(file_bytes) *
+
                                   static_cast<double>(r.position()) / static_cast<double>(size));
         if (now <= *last) return;
         std::lock_guard<std::mutex> lock(sh_.progress_mu);
@@ -274,13 +352,17 @@ private:
     }
 
     Status process(Document& doc) {
-        ++report_.docs_read;
-        report_.bytes_read += static_cast<int64_t>(doc.text.size());
-        for (size_t b = 0; b < sh_.blocks.size(); ++b) {
+        if (stage_ == 0) {
+            ++report_.docs_read;
+            report_.bytes_read += static_cast<int64_t>(doc.text.size());
+        }
+        const uint64_t index = static_cast<uint64_t>(doc_index_++);
+        for (size_t b : sh_.stage_rows[static_cast<size_t>(stage_)]) {
             BlockReport& br = report_.blocks[b];
             ++br.docs_in;
             br.bytes_in += static_cast<int64_t>(doc.text.size());
-            Verdict v = sh_.blocks[b]->process(doc, br.counters);
+            Verdict v =
+                sh_.blocks[b] ? sh_.blocks[b]->process(doc, br.counters) : filter_->check(index);
             if (!v.keep) {
                 ++br.dropped[v.reason];
                 if (sh_.spec->settings.write_excluded) {
@@ -293,18 +375,23 @@ private:
             ++br.docs_out;
             br.bytes_out += static_cast<int64_t>(doc.text.size());
         }
-        ++report_.docs_written;
-        report_.bytes_written += static_cast<int64_t>(doc.text.size());
         append_document_line(documents_->buffer(), doc, "");
         JENNY_RETURN_IF_ERROR(documents_->flush_if_big());
+        if (!last_stage()) {
+            collector_->add(doc.text);
+            return Status();
+        }
+        ++report_.docs_written;
+        report_.bytes_written += static_cast<int64_t>(doc.text.size());
         if (sh_.tokenize) pending_.push_back(doc.text);
         return Status();
     }
 
     void open_part() {
         const std::string name = part_name(task_, cursor_.part);
-        documents_ =
-            std::make_unique<PartFile>(fmt::format("{}/documents/{}.jsonl", sh_.out, name));
+        documents_ = std::make_unique<PartFile>(
+            last_stage() ? fmt::format("{}/documents/{}.jsonl", sh_.out, name)
+                         : fmt::format("{}/{}.jsonl", stage_dir(stage_), name));
         excluded_.clear();
         for (const std::string& dir : sh_.excluded_dirs)
             excluded_.push_back(std::make_unique<PartFile>(fmt::format("{}/{}.jsonl", dir, name)));
@@ -393,23 +480,33 @@ private:
         cursor_.file = file;
         cursor_.record = record;
         cursor_.part += 1;
-        if (last && sh_.tokenize) JENNY_RETURN_IF_ERROR(merge_token_parts(cursor_.part));
+        cursor_.doc_index = doc_index_;
+        const bool done = last && last_stage();
+        if (last) {
+            if (filter_) JENNY_RETURN_IF_ERROR(filter_->finish());
+            if (collector_) JENNY_RETURN_IF_ERROR(collector_->finish());
+            if (done && sh_.tokenize) JENNY_RETURN_IF_ERROR(merge_token_parts(cursor_.part));
+        }
+        // A finished stage moves the task to the next one, at its start.
+        const bool next_stage = last && !done;
         json j;
         j["pipeline_hash"] = sh_.pipeline_hash;
         j["task"] = task_;
-        j["file"] = file;
+        j["stage"] = next_stage ? stage_ + 1 : stage_;
+        j["file"] = next_stage ? 0 : file;
         j["record"] = record;
-        j["file_path"] = file < mine_.size() ? sh_.files[mine_[file]].first : "";
-        j["part"] = cursor_.part;
-        j["done"] = last;
+        j["file_path"] = file < inputs_.size() ? inputs_[file].path : "";
+        j["part"] = next_stage ? 0 : cursor_.part;
+        j["doc_index"] = next_stage ? 0 : cursor_.doc_index;
+        j["done"] = done;
         PipelineReport saved = report_;
-        saved.tasks_done = last ? 1 : 0;
+        saved.tasks_done = done ? 1 : 0;
         j["report"] = pipeline_report_to_json(saved);
         JENNY_RETURN_IF_ERROR(write_json_atomic(
             sh_.env, fmt::format("{}/state/{}.json", sh_.out, task_name(task_)), j));
-        if (last) {
+        if (done) {
             remove_token_parts(cursor_.part);
-        } else {
+        } else if (!last) {
             open_part();
         }
         return Status();
@@ -420,6 +517,7 @@ private:
         const std::string prefix = task_name(task_) + "_";
         std::vector<std::string> dirs = sh_.excluded_dirs;
         dirs.push_back(sh_.out + "/documents");
+        dirs.push_back(stage_dir(stage_));
         for (const std::string& dir : dirs) {
             auto names = sh_.env->list_dir(dir);
             if (!names.ok()) continue;
@@ -431,9 +529,12 @@ private:
     }
 
     Shared& sh_;
-    int task_;
-    std::vector<size_t> mine_;  // indices into sh_.files
+    int task_, stage_;
+    std::vector<Input> inputs_;
     Cursor cursor_;
+    int64_t doc_index_ = 0;
+    std::unique_ptr<DedupFilter> filter_;        // this stage's first block, after stage 0
+    std::unique_ptr<DedupCollector> collector_;  // feeds the next stage's dedup
     PipelineReport report_;
     int64_t part_records_ = 0;
     std::unique_ptr<PartFile> documents_;
@@ -454,9 +555,10 @@ Status prepare_output(const PipelineSpec& spec, const std::string& yaml, bool ov
                                           "from this one); use another output directory, or "
                                           "pass --overwrite to discard it",
                                           out, saved_path));
-            auto r = env->run_subprocess({"rm", "-rf", out + "/state", out + "/documents",
-                                          out + "/excluded", out + "/tokens", out + "/report.json"},
-                                         {});
+            auto r = env->run_subprocess(
+                {"rm", "-rf", out + "/state", out + "/documents", out + "/excluded",
+                 out + "/tokens", out + "/stages", out + "/dedup", out + "/report.json"},
+                {});
             if (!r.ok() || r->exit_code != 0)
                 return Status::io_error("could not clear " + out + " for --overwrite");
         }
@@ -466,6 +568,86 @@ Status prepare_output(const PipelineSpec& spec, const std::string& yaml, bool ov
     return env->write_file_atomic(saved_path, yaml);
 }
 
+// Runs stage `stage` of `tasks` on `workers` threads, with a progress bar over its input.
+Status run_stage(Shared& sh, const std::vector<int>& tasks, int stage, int workers,
+                 bool show_progress) {
+    std::unique_ptr<base::Progress> progress;
+    if (show_progress) {
+        uint64_t total = 0;
+        if (stage == 0) {
+            for (int t : tasks)
+                for (size_t k = static_cast<size_t>(t); k < sh.files.size();
+                     k += static_cast<size_t>(sh.spec->settings.tasks))
+                    total += sh.file_bytes[k];
+        } else if (auto names = sh.env->list_dir(fmt::format("{}/stages/{}", sh.out, stage - 1));
+                   names.ok()) {
+            for (const std::string& n : *names)
+                if (auto size =
+                        sh.env->file_size(fmt::format("{}/stages/{}/{}", sh.out, stage - 1, n));
+                    size.ok())
+                    total += *size;
+        }
+        base::ProgressOptions po;
+        po.unit = "B";
+        const std::string who = tasks.size() == 1 ? fmt::format("task {}", tasks[0])
+                                                  : fmt::format("{} tasks", tasks.size());
+        progress = std::make_unique<base::Progress>(
+            sh.stage_rows.size() == 1
+                ? who
+                : fmt::format("stage {}/{}, {}", stage + 1, sh.stage_rows.size(), who),
+            static_cast<int64_t>(total), po, sh.env);
+    }
+    sh.progress = progress.get();
+    std::vector<base::Result<PipelineReport>> results(tasks.size(), Status::internal("not run"));
+    std::atomic<size_t> next{0};
+    auto worker = [&]() {
+        for (size_t i = next++; i < tasks.size(); i = next++) {
+            TaskRunner runner(sh, tasks[i], stage);
+            results[i] = runner.run();
+            if (!results[i].ok()) sh.stop = true;
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int w = 1; w < workers; ++w) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+    if (progress) progress->finish();
+    sh.progress = nullptr;
+    for (auto& r : results)
+        if (!r.ok() && r.status().code() != base::StatusCode::kCancelled) return r.status();
+    for (auto& r : results) JENNY_RETURN_IF_ERROR(r.status());
+    return Status();
+}
+
+// Between stage `stage` and the next: waits until every task of the pipeline (here or in
+// other processes) has finished the stage, then runs the dedup step unless it already ran.
+Status dedup_barrier(Shared& sh, int stage) {
+    const PipelineDedup& d =
+        sh.dedups[static_cast<size_t>(sh.row_dedup[sh.stage_rows[stage + 1].front()])];
+    if (dedup_step_done(d, sh.env)) return Status();
+    const double wait_s = sh.spec->settings.dedup_wait_minutes * 60;
+    const uint64_t start = sh.env->now_micros();
+    for (;;) {
+        std::vector<int> behind;
+        for (int t = 0; t < sh.spec->settings.tasks; ++t) {
+            auto text = sh.env->read_file(fmt::format("{}/state/{}.json", sh.out, task_name(t)));
+            const json j = text.ok() ? json::parse(*text, nullptr, false) : json();
+            if (!j.is_object() || (!j.value("done", false) && j.value("stage", 0) <= stage))
+                behind.push_back(t);
+        }
+        if (behind.empty()) break;
+        if (static_cast<double>(sh.env->now_micros() - start) / 1e6 > wait_s)
+            return Status(base::StatusCode::kDeadlineExceeded,
+                          fmt::format("{}: waited {} minutes for tasks {} to finish stage {} "
+                                      "(run them, e.g. jenny data run PIPELINE --task {}, or "
+                                      "raise dedup_wait_minutes)",
+                                      d.kind, sh.spec->settings.dedup_wait_minutes,
+                                      fmt::join(behind, ","), stage + 1, behind.front()));
+        sh.env->sleep_micros(500000);
+    }
+    return run_dedup_step(d, sh.env);
+}
+
 }  // namespace
 
 base::Result<PipelineReport> run_pipeline(const PipelineSpec& spec,
@@ -473,6 +655,7 @@ base::Result<PipelineReport> run_pipeline(const PipelineSpec& spec,
     const uint64_t t0 = env->now_micros();
     const PipelineSettings& st = spec.settings;
     Shared sh;
+    sh.stage_rows.emplace_back();
     sh.spec = &spec;
     sh.env = env;
     sh.out = st.output;
@@ -507,13 +690,32 @@ base::Result<PipelineReport> run_pipeline(const PipelineSpec& spec,
             JENNY_RETURN_IF_ERROR(env->create_dirs(st.output + "/tokens/parts"));
             continue;
         }
-        JENNY_ASSIGN_OR_RETURN(BlockKind::Bound bound, kind->bind(b.args));
-        auto block = bound.make(env);
-        if (!block.ok())
-            return block.status().with_context(fmt::format("blocks[{}].{}", i, b.name));
-        sh.blocks.push_back(std::move(*block));
-        sh.block_names.push_back(b.name);
         const std::string dir = fmt::format("{}/excluded/{:02d}_{}", st.output, i, b.name);
+        if (b.name == "exact_dedup" || b.name == "minhash") {
+            PipelineDedup d;
+            d.kind = b.name;
+            d.dir = fmt::format("{}/dedup/{:02d}_{}", st.output, i, b.name);
+            if (b.name == "minhash") {
+                JENNY_ASSIGN_OR_RETURN(d.minhash, base::bind_config<MinhashOptions>(b.args));
+                JENNY_RETURN_IF_ERROR(validate_minhash_options(d.minhash).with_context(
+                    fmt::format("blocks[{}].minhash", i)));
+            } else {
+                JENNY_ASSIGN_OR_RETURN(d.exact, base::bind_config<ExactDedupOptions>(b.args));
+            }
+            sh.row_dedup.push_back(static_cast<int>(sh.dedups.size()));
+            sh.dedups.push_back(std::move(d));
+            sh.stage_rows.emplace_back();  // the dedup block opens a new stage
+            sh.blocks.push_back(nullptr);
+        } else {
+            JENNY_ASSIGN_OR_RETURN(BlockKind::Bound bound, kind->bind(b.args));
+            auto block = bound.make(env);
+            if (!block.ok())
+                return block.status().with_context(fmt::format("blocks[{}].{}", i, b.name));
+            sh.row_dedup.push_back(-1);
+            sh.blocks.push_back(std::move(*block));
+        }
+        sh.stage_rows.back().push_back(sh.block_names.size());
+        sh.block_names.push_back(b.name);
         if (st.write_excluded) JENNY_RETURN_IF_ERROR(env->create_dirs(dir));
         sh.excluded_dirs.push_back(dir);
     }
@@ -523,39 +725,12 @@ base::Result<PipelineReport> run_pipeline(const PipelineSpec& spec,
     workers = std::max(1, std::min<int>(workers, static_cast<int>(tasks.size())));
     sh.encode_threads = sh.tokenize && sh.tokenize->threads > 0 ? sh.tokenize->threads
                                                                 : std::max(1, cores / workers);
-    uint64_t total_bytes = 0;
-    for (int t : tasks)
-        for (size_t k = static_cast<size_t>(t); k < sh.files.size();
-             k += static_cast<size_t>(st.tasks))
-            total_bytes += sh.file_bytes[k];
-    std::unique_ptr<base::Progress> progress;
-    if (options.show_progress) {
-        base::ProgressOptions po;
-        po.unit = "B";
-        progress = std::make_unique<base::Progress>(tasks.size() == 1
-                                                        ? fmt::format("task {}", tasks[0])
-                                                        : fmt::format("{} tasks", tasks.size()),
-                                                    static_cast<int64_t>(total_bytes), po, env);
-        sh.progress = progress.get();
+    for (size_t stage = 0; stage < sh.stage_rows.size(); ++stage) {
+        JENNY_RETURN_IF_ERROR(
+            run_stage(sh, tasks, static_cast<int>(stage), workers, options.show_progress));
+        if (stage + 1 < sh.stage_rows.size())
+            JENNY_RETURN_IF_ERROR(dedup_barrier(sh, static_cast<int>(stage)));
     }
-
-    std::vector<base::Result<PipelineReport>> results(tasks.size(), Status::internal("not run"));
-    std::atomic<size_t> next{0};
-    auto worker = [&]() {
-        for (size_t i = next++; i < tasks.size(); i = next++) {
-            TaskRunner runner(sh, tasks[i]);
-            results[i] = runner.run();
-            if (!results[i].ok()) sh.stop = true;
-        }
-    };
-    std::vector<std::thread> threads;
-    for (int w = 1; w < workers; ++w) threads.emplace_back(worker);
-    worker();
-    for (auto& t : threads) t.join();
-    if (progress) progress->finish();
-    for (auto& r : results)
-        if (!r.ok() && r.status().code() != base::StatusCode::kCancelled) return r.status();
-    for (auto& r : results) JENNY_RETURN_IF_ERROR(r.status());
 
     // The whole report: every task's cursor (those run here and elsewhere).
     PipelineReport all;

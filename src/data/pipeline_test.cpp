@@ -336,3 +336,133 @@ TEST(PipelineTasksFromEnv, LaunchersPickTasks) {
 
 }  // namespace
 }  // namespace jenny::data
+
+namespace jenny::data {
+namespace {
+
+// Dedup blocks split the pipeline into stages: every task's documents reach the dedup step
+// before any task goes on, and the first of each duplicate group (in task order) is kept.
+class PipelineDedupTest : public PipelineTest {
+protected:
+    static std::string words(int seed, int n) {
+        std::string s;
+        uint64_t x = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(seed + 1);
+        for (int i = 0; i < n; ++i) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            std::string w;  // letters only: dedup normalises digits away
+            for (uint64_t v = x % 5000 + 26; v; v /= 26)
+                w.push_back(static_cast<char>('a' + v % 26));
+            s += (i ? " " : "") + w;
+        }
+        return s;
+    }
+    void write_dedup_corpus() {
+        const std::string a = words(1, 200), b = words(2, 200);
+        std::string near_a = a;
+        near_a.replace(near_a.rfind(' '), std::string::npos, " changed");  // last word differs
+        auto line = [](const std::string& id, const std::string& t) {
+            return nlohmann::json({{"id", id}, {"text", t}}).dump() + "\n";
+        };
+        write("in/0.jsonl", line("a", a) + line("u1", words(3, 200)) + line("b", b));
+        write("in/1.jsonl", line("a_copy", "  " + a + " ") + line("u2", words(4, 200)));
+        write("in/2.jsonl", line("a_near", near_a) + line("b_copy", b) + line("u3", words(5, 200)));
+    }
+    std::string yaml(int commit_every, double wait_minutes = 60) const {
+        return "inputs: [{path: " + path("in") + "/*.jsonl}]\noutput: " + path("out") +
+               "\ntasks: 3\ncommit_every: " + std::to_string(commit_every) +
+               "\ndedup_wait_minutes: " + std::to_string(wait_minutes) +
+               "\nblocks:\n  - normalize\n  - exact_dedup\n  - length: {min_chars: 5}\n"
+               "  - minhash\n  - tokenize: {tokenizer: " +
+               kTokenizer + "}\n";
+    }
+    std::vector<std::string> kept_ids() const {
+        std::vector<std::string> ids;
+        for (const auto& [name, text] : tree("out/documents")) {
+            std::stringstream ss(text);
+            for (std::string l; std::getline(ss, l);) ids.push_back(nlohmann::json::parse(l)["id"]);
+        }
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    }
+};
+
+TEST_F(PipelineDedupTest, ExactAndNearDuplicatesAcrossTasksAreRemoved) {
+    write_dedup_corpus();
+    auto s = spec(yaml(2));
+    ASSERT_TRUE(s.ok()) << s.status().to_string();
+    PipelineRunOptions o;
+    o.show_progress = false;
+    auto r = run_pipeline(*s, o);
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    EXPECT_EQ(kept_ids(), (std::vector<std::string>{"a", "b", "u1", "u2", "u3"}));
+    ASSERT_EQ(r->blocks.size(), 4u);
+    EXPECT_EQ(r->blocks[1].name, "exact_dedup");
+    EXPECT_EQ(r->blocks[1].dropped.at("exact_duplicate"), 2);    // a_copy, b_copy
+    EXPECT_EQ(r->blocks[3].dropped.at("minhash_duplicate"), 1);  // a_near
+    EXPECT_EQ(r->docs_read, 8);
+    EXPECT_EQ(r->docs_written, 5);
+    const std::string ex = read(path("out/excluded/03_minhash/task_00002_part_00000.jsonl"));
+    EXPECT_NE(ex.find("\"id\":\"a_near\",\"reason\":\"minhash_duplicate\""), std::string::npos);
+    int64_t docs = 0;
+    for (int t = 0; t < 3; ++t) {
+        auto ds = TokenDataset::open(path("out/tokens/task_0000" + std::to_string(t)));
+        ASSERT_TRUE(ds.ok()) << ds.status().to_string();
+        docs += (*ds)->n_documents();
+    }
+    EXPECT_EQ(docs, 5);
+}
+
+TEST_F(PipelineDedupTest, ResumeAfterAFailureInAnyStageGivesIdenticalOutput) {
+    write_dedup_corpus();
+    auto s = spec(yaml(1));
+    ASSERT_TRUE(s.ok());
+    PipelineRunOptions o;
+    o.show_progress = false;
+    o.workers = 1;
+    ASSERT_TRUE(run_pipeline(*s, o).ok());
+    auto want = tree("out");
+    want.erase("report.json");
+    for (int fail_at : {3, 8, 14, 20, 27}) {
+        fs::remove_all(path("out"));
+        FailingRenameEnv env(fail_at);
+        EXPECT_FALSE(run_pipeline(*s, o, &env).ok()) << "fail_at " << fail_at;
+        auto resumed = run_pipeline(*s, o);
+        ASSERT_TRUE(resumed.ok()) << resumed.status().to_string();
+        auto got = tree("out");
+        got.erase("report.json");
+        EXPECT_EQ(got, want) << "fail_at " << fail_at;
+        EXPECT_EQ(resumed->docs_written, 5);
+    }
+}
+
+TEST_F(PipelineDedupTest, TasksInSeparateProcessesMeetAtTheDedupStep) {
+    write_dedup_corpus();
+    auto s = spec(yaml(2, 0.01));  // wait at most 0.6 s for the other tasks
+    ASSERT_TRUE(s.ok());
+    PipelineRunOptions o;
+    o.show_progress = false;
+    o.tasks = {0};
+    auto r = run_pipeline(*s, o);
+    ASSERT_EQ(r.status().code(), base::StatusCode::kDeadlineExceeded) << r.status().to_string();
+    EXPECT_NE(r.status().message().find("tasks 1,2 to finish stage 1"), std::string::npos)
+        << r.status().message();
+    // Tasks 1 and 2 meet task 0's finished stage 1, run the exact-dedup step, finish stage 2
+    // and wait at the minhash step for task 0, which is still at its start of stage 2.
+    o.tasks = {1, 2};
+    r = run_pipeline(*s, o);
+    ASSERT_EQ(r.status().code(), base::StatusCode::kDeadlineExceeded) << r.status().to_string();
+    EXPECT_NE(r.status().message().find("tasks 0 to finish stage 2"), std::string::npos)
+        << r.status().message();
+    o.tasks = {0};
+    auto first = run_pipeline(*s, o);
+    ASSERT_TRUE(first.ok()) << first.status().to_string();
+    EXPECT_EQ(first->tasks_done, 1);
+    o.tasks = {1, 2};
+    auto last = run_pipeline(*s, o);
+    ASSERT_TRUE(last.ok()) << last.status().to_string();
+    EXPECT_EQ(last->tasks_done, 3);
+    EXPECT_EQ(kept_ids(), (std::vector<std::string>{"a", "b", "u1", "u2", "u3"}));
+}
+
+}  // namespace
+}  // namespace jenny::data

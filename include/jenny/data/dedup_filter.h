@@ -36,6 +36,9 @@ public:
     // (JENNY_CHECK), skipping is allowed.
     Verdict check(uint64_t doc_index);
 
+    // Resuming a task after its first `doc_index` documents were judged in an earlier run:
+    // the next index is doc_index (as if check(doc_index - 1) had been called).
+    void resume_at(uint64_t doc_index);
     // Ok when the filter saw exactly the documents of the first stage (n_docs of them, and
     // every listed index); else kFailedPrecondition saying the inputs differ.
     base::Status finish() const;

@@ -46,10 +46,11 @@ struct PipelineInput {
 // The settings outside the block list.
 struct PipelineSettings {
     std::vector<PipelineInput> inputs;
-    std::string output;            // output directory
-    int tasks = 1;                 // how many tasks the inputs are split into
-    int64_t commit_every = 10000;  // input documents per committed part
-    bool write_excluded = true;    // dropped documents to excluded/<block>/, with the reason
+    std::string output;              // output directory
+    int tasks = 1;                   // how many tasks the inputs are split into
+    int64_t commit_every = 10000;    // input documents per committed part
+    bool write_excluded = true;      // dropped documents to excluded/<block>/, with the reason
+    double dedup_wait_minutes = 60;  // a dedup block waits this long for the other tasks
     template <class V>
     void visit(V& v) {
         v.field("inputs", inputs, "input files, directories or globs");
@@ -57,6 +58,8 @@ struct PipelineSettings {
         v.field("tasks", tasks, "number of tasks the input files are dealt to");
         v.field("commit_every", commit_every, "input documents per committed part (resume unit)");
         v.field("write_excluded", write_excluded, "write dropped documents with their reason");
+        v.field("dedup_wait_minutes", dedup_wait_minutes,
+                "how long a dedup block waits for every task to reach it");
     }
 };
 
