@@ -1,9 +1,7 @@
 // Running a pipeline's tasks: read, block by block, write parts, commit a cursor, and on
 // restart continue from it (pipeline.h has the contract; docs/formats/pipeline.md the files).
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +12,7 @@
 #include "data/doc_reader.h"
 #include "data/pipeline_block.h"
 #include "data/pipeline_dedup.h"
+#include "data/pipeline_output.h"
 #include "data/pipeline_report.h"
 #include "data/pipeline_tokenize.h"
 #include "data/token_dataset_format.h"
@@ -31,118 +30,6 @@ using base::Status;
 using nlohmann::json;
 
 constexpr size_t kMaxExamples = 20;
-
-void append_json_string(std::string& out, std::string_view s) {
-    out.push_back('"');
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    out += fmt::format("\\u{:04x}", c);
-                } else {
-                    out.push_back(ch);
-                }
-        }
-    }
-    out.push_back('"');
-}
-
-// One output line for a document; `reason` is set for excluded ones.
-void append_document_line(std::string& out, const Document& d, std::string_view reason) {
-    out += "{\"id\":";
-    append_json_string(out, d.id);
-    if (!reason.empty()) {
-        out += ",\"reason\":";
-        append_json_string(out, reason);
-    }
-    out += ",\"text\":";
-    append_json_string(out, d.text);
-    out += ",\"source\":";
-    append_json_string(out, d.source);
-    out += fmt::format(",\"offset\":{}", d.offset);
-    if (!d.url.empty()) {
-        out += ",\"url\":";
-        append_json_string(out, d.url);
-    }
-    if (!d.language.empty()) {
-        out += ",\"language\":";
-        append_json_string(out, d.language);
-        out += fmt::format(",\"language_score\":{:.4f}", d.language_score);
-    }
-    out += "}\n";
-}
-
-// A file written as PATH.tmp and renamed to PATH on commit (after fsync), so a reader never
-// sees half of it. Empty files are not created.
-class PartFile {
-public:
-    explicit PartFile(std::string path) : path_(std::move(path)) {}
-    ~PartFile() { discard(); }
-    std::string& buffer() { return buf_; }
-    Status flush_if_big() { return buf_.size() >= (4u << 20) ? flush() : Status(); }
-    Status commit() {
-        JENNY_RETURN_IF_ERROR(flush());
-        if (fd_ < 0) return Status();
-        if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
-            fd_ = -1;
-            return Status::io_error(fmt::format("{}.tmp: {}", path_, std::strerror(errno)));
-        }
-        fd_ = -1;
-        if (std::rename((path_ + ".tmp").c_str(), path_.c_str()) != 0)
-            return Status::io_error(
-                fmt::format("renaming {}.tmp: {}", path_, std::strerror(errno)));
-        return Status();
-    }
-    void discard() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-            ::unlink((path_ + ".tmp").c_str());
-            fd_ = -1;
-        }
-        buf_.clear();
-    }
-
-private:
-    Status flush() {
-        if (buf_.empty()) return Status();
-        if (fd_ < 0) {
-            fd_ = ::open((path_ + ".tmp").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-            if (fd_ < 0)
-                return Status::io_error(fmt::format("{}.tmp: {}", path_, std::strerror(errno)));
-        }
-        size_t done = 0;
-        while (done < buf_.size()) {
-            const ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                return Status::io_error(fmt::format("{}.tmp: {}", path_, std::strerror(errno)));
-            }
-            done += static_cast<size_t>(n);
-        }
-        buf_.clear();
-        return Status();
-    }
-
-    std::string path_;
-    std::string buf_;
-    int fd_ = -1;
-};
 
 struct Cursor {
     int stage = 0;          // the stage this task is in (see pipeline_dedup.h)
