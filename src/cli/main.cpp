@@ -2,13 +2,17 @@
 // exit codes (0 ok, 1 the work failed, 2 usage or config error). Holds no logic of its own.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
 #include "jenny/base/config_bind.h"
 #include "jenny/base/system_report.h"
+#include "jenny/kernels/blas_core.h"
 
 namespace {
 
@@ -67,6 +71,13 @@ int usage_error(CLI::App& root, const CLI::ParseError& e, int argc, char** argv)
 }  // namespace
 
 int main(int argc, char** argv) {
+    // OpenBLAS chose SSE3 kernels on a CPU it does not recognise: run again with the ones the
+    // CPU has (it reads OPENBLAS_CORETYPE only when it loads; see kernels/blas_core.h). If the
+    // exec fails we go on with the slow kernels.
+    if (const std::string core = jenny::kernels::blas_core_override(); !core.empty()) {
+        ::setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
+        ::execv("/proc/self/exe", argv);
+    }
     CLI::App root{
         "jenny: one binary for the large-model factory (data, tokenizers, training, "
         "evaluation, serving, labelling, platform)",
