@@ -26,6 +26,7 @@ SHARED = os.environ.get("JENNY_SHARED_DATA", "")
 SEED = int(os.environ.get("JENNY_RESUME_SEED", random.randrange(1 << 30)))
 rng = random.Random(SEED)
 failures = []
+TOTAL_STEPS = 16  # schedule.total_steps in BASE
 
 # Synthetic data on 2 threads (the threads' reductions must be deterministic too), the token
 # dataset on 1 (quicker on a loaded machine). 16 steps, a checkpoint every 2, an eval every 3.
@@ -126,21 +127,22 @@ def newest_checkpoint_step(out_dir):
     return max([int(d[5:]) for d in names if d.startswith("step-")], default=0)
 
 
-def run_with_kills(name, cfg, out_dir):
+def run_with_kills(name, cfg, out_dir, run_seconds):
     """Trains to the end with --resume, SIGKILLing the process once per mode of a shuffled list:
-    early (a random moment of the first half second: loading, the static files, the metrics
-    rewrite), mid-step (a random moment of the 1st to 3rd step after the newest checkpoint) and
+    early (a random moment of the first half second, or of the first 30 % of an uninterrupted
+    run's `run_seconds` when that is shorter: loading, the static files, the metrics rewrite),
+    mid-step (a random moment of the 1st to 3rd step after the newest checkpoint) and
     mid-checkpoint (while a checkpoint's temporary directory exists)."""
     kills = {"early": 0, "mid-step": 0, "mid-checkpoint": 0}
     modes = ["early", "mid-step", "mid-step", "mid-checkpoint", "mid-checkpoint", "mid-checkpoint"]
     rng.shuffle(modes)
     for mode in modes + ["none"]:
-        target_step = newest_checkpoint_step(out_dir) + rng.randint(1, 3)
+        target_step = min(newest_checkpoint_step(out_dir) + rng.randint(1, 3), TOTAL_STEPS)
         # A checkpoint's .tmp-* left by an earlier killed run stays until the next save: wait
         # for a new one (its name holds the writer's pid).
         stale = checkpoint_tmps(out_dir)
         p = train(cfg, out_dir, "--resume")
-        deadline = time.monotonic() + rng.uniform(0.02, 0.5)
+        deadline = time.monotonic() + rng.uniform(0.01, min(0.5, max(0.02, 0.3 * run_seconds)))
         killed = False
         while p.poll() is None and not killed:
             if mode == "early" and time.monotonic() > deadline:
@@ -199,7 +201,9 @@ def run_with_sigterm(name, cfg, out_dir):
 def scenario(name, cfg, work):
     t0 = time.monotonic()
     ref, ref2 = os.path.join(work, "ref"), os.path.join(work, "ref2")
+    t_run = time.monotonic()
     rc, out = finish(train(cfg, ref))
+    run_seconds = time.monotonic() - t_run
     if rc != 0:
         fail(f"{name}: uninterrupted run exited {rc}:\n{out}")
         return
@@ -211,7 +215,7 @@ def scenario(name, cfg, work):
     compare(name + ", two uninterrupted runs", ref, ref2)
 
     killed = os.path.join(work, "killed")
-    kills = run_with_kills(name, cfg, killed)
+    kills = run_with_kills(name, cfg, killed, run_seconds)
     print(f"{name}: kill -9 {kills['early']} times early, {kills['mid-step']} times mid-step, "
           f"{kills['mid-checkpoint']} times while a checkpoint was being written", flush=True)
     if sum(kills.values()) < 5 or kills["mid-checkpoint"] < 1:
