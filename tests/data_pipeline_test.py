@@ -110,6 +110,8 @@ def report_counts(root):
     with open(os.path.join(root, "report.json")) as f:
         r = json.load(f)
     r.pop("seconds", None)
+    for b in r.get("blocks", []):
+        b.pop("seconds", None)  # time, not a count
     return r
 
 

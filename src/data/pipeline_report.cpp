@@ -45,7 +45,8 @@ json pipeline_report_to_json(const PipelineReport& r) {
                           {"bytes_in", b.bytes_in},
                           {"bytes_out", b.bytes_out},
                           {"dropped", b.dropped},
-                          {"counters", b.counters}});
+                          {"counters", b.counters},
+                          {"seconds", b.seconds}});
     }
     j["blocks"] = std::move(blocks);
     return j;
@@ -74,6 +75,7 @@ PipelineReport pipeline_report_from_json(const json& j) {
             br.docs_out = b.value("docs_out", int64_t{0});
             br.bytes_in = b.value("bytes_in", int64_t{0});
             br.bytes_out = b.value("bytes_out", int64_t{0});
+            br.seconds = b.value("seconds", 0.0);
             if (b.contains("dropped"))
                 br.dropped = b["dropped"].get<std::map<std::string, int64_t>>();
             if (b.contains("counters"))
@@ -105,6 +107,7 @@ void merge_pipeline_report(PipelineReport& into, const PipelineReport& from) {
         a.docs_out += b.docs_out;
         a.bytes_in += b.bytes_in;
         a.bytes_out += b.bytes_out;
+        a.seconds += b.seconds;
         for (const auto& [k, v] : b.dropped) a.dropped[k] += v;
         for (const auto& [k, v] : b.counters) a.counters[k] += v;
     }
@@ -116,8 +119,8 @@ std::string format_pipeline_report(const PipelineReport& r) {
         "jenny data run: {} of {} tasks done, {} files, {} documents ({}) read in "
         "{:.1f} s\n",
         r.tasks_done, r.tasks_total, r.files, r.docs_read, human_bytes(r.bytes_read), r.seconds);
-    s += fmt::format("  {:<22} {:>10} {:>10} {:>7} {:>10} {:>10}  {}\n", "block", "docs in",
-                     "docs out", "kept", "MB in", "MB out", "top drop reasons");
+    s += fmt::format("  {:<22} {:>10} {:>10} {:>7} {:>10} {:>10} {:>8}  {}\n", "block", "docs in",
+                     "docs out", "kept", "MB in", "MB out", "s", "top drop reasons");
     for (const BlockReport& b : r.blocks) {
         std::vector<std::pair<int64_t, std::string>> top;
         for (const auto& [k, v] : b.dropped) top.emplace_back(-v, k);
@@ -130,9 +133,9 @@ std::string format_pipeline_report(const PipelineReport& r) {
         const double kept =
             b.docs_in ? 100.0 * static_cast<double>(b.docs_out) / static_cast<double>(b.docs_in)
                       : 100.0;
-        s += fmt::format("  {:<22} {:>10} {:>10} {:>6.1f}% {:>10.2f} {:>10.2f}  {}\n", b.name,
-                         b.docs_in, b.docs_out, kept, static_cast<double>(b.bytes_in) / 1e6,
-                         static_cast<double>(b.bytes_out) / 1e6, reasons);
+        s += fmt::format("  {:<22} {:>10} {:>10} {:>6.1f}% {:>10.2f} {:>10.2f} {:>8.2f}  {}\n",
+                         b.name, b.docs_in, b.docs_out, kept, static_cast<double>(b.bytes_in) / 1e6,
+                         static_cast<double>(b.bytes_out) / 1e6, b.seconds, reasons);
     }
     s += fmt::format("  written: {} documents ({}){}\n", r.docs_written,
                      human_bytes(r.bytes_written),

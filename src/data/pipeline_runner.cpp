@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -28,6 +29,11 @@ namespace {
 
 using base::Status;
 using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 constexpr size_t kMaxExamples = 20;
 
@@ -248,8 +254,10 @@ private:
             BlockReport& br = report_.blocks[b];
             ++br.docs_in;
             br.bytes_in += static_cast<int64_t>(doc.text.size());
+            const auto t0 = Clock::now();
             Verdict v =
                 sh_.blocks[b] ? sh_.blocks[b]->process(doc, br.counters) : filter_->check(index);
+            br.seconds += seconds_since(t0);
             if (!v.keep) {
                 ++br.dropped[v.reason];
                 if (sh_.spec->settings.write_excluded) {
@@ -265,7 +273,11 @@ private:
         append_document_line(documents_->buffer(), doc, "");
         JENNY_RETURN_IF_ERROR(documents_->flush_if_big());
         if (!last_stage()) {
+            // Hashes / signatures for the dedup block that opens the next stage: its time.
+            const auto t0 = Clock::now();
             collector_->add(doc.text);
+            report_.blocks[sh_.stage_rows[static_cast<size_t>(stage_) + 1].front()].seconds +=
+                seconds_since(t0);
             return Status();
         }
         ++report_.docs_written;

@@ -106,6 +106,9 @@ struct BlockReport {
     int64_t docs_in = 0, docs_out = 0, bytes_in = 0, bytes_out = 0;
     std::map<std::string, int64_t> dropped;   // reason -> documents
     std::map<std::string, int64_t> counters;  // block-specific (PII replacements by kind, ...)
+    // Time spent in the block, summed over tasks (a dedup block: hashing / signing documents
+    // at the end of the stage before it, and filtering; not the cross-task dedup step).
+    double seconds = 0;
 };
 
 struct PipelineReport {
