@@ -1,7 +1,7 @@
 // GopherRepetitionFilter.filter() of datatrove 0.10.1, rule for rule.
+#include <cstdint>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
+#include <vector>
 
 #include "data/line_duplicates.h"
 #include "data/py_text.h"
@@ -33,55 +33,119 @@ std::vector<std::u32string_view> split_newline_runs(std::u32string_view s, size_
     return out;
 }
 
-std::u32string join(const std::vector<std::u32string_view>& words, size_t i, size_t n,
-                    std::u32string_view sep) {
-    std::u32string s;
-    for (size_t k = 0; k < n; ++k) {
-        if (k) s.append(sep);
-        s.append(words[i + k]);
+// The words joined by a separator into one string, with polynomial prefix hashes, so that any
+// run of consecutive words — an n-gram joined the way datatrove joins it — is a substring
+// whose hash is O(1) and whose equality with another is a memcmp.
+class JoinedWords {
+public:
+    JoinedWords(const std::vector<std::u32string_view>& words, std::u32string_view sep) {
+        size_t total = 0;
+        for (auto w : words) total += w.size() + sep.size();
+        text_.reserve(total);
+        starts_.reserve(words.size());
+        ends_.reserve(words.size());
+        for (size_t k = 0; k < words.size(); ++k) {
+            if (k) text_.append(sep);
+            starts_.push_back(text_.size());
+            text_.append(words[k]);
+            ends_.push_back(text_.size());
+        }
+        prefix_.resize(text_.size() + 1);
+        power_.resize(text_.size() + 1);
+        prefix_[0] = 0;
+        power_[0] = 1;
+        for (size_t i = 0; i < text_.size(); ++i) {
+            prefix_[i + 1] = prefix_[i] * kBase + text_[i] + 1;
+            power_[i + 1] = power_[i] * kBase;
+        }
     }
-    return s;
-}
+    // The n-gram of words [i, i + n): its offset and length in the joined text, and hash.
+    size_t begin(size_t i) const { return starts_[i]; }
+    size_t length(size_t i, size_t n) const { return ends_[i + n - 1] - starts_[i]; }
+    uint64_t hash(size_t i, size_t n) const {
+        const size_t a = starts_[i], b = ends_[i + n - 1];
+        return prefix_[b] - prefix_[a] * power_[b - a];
+    }
+    bool same(size_t a, size_t b, size_t len) const {
+        return std::char_traits<char32_t>::compare(text_.data() + a, text_.data() + b, len) == 0;
+    }
+
+private:
+    static constexpr uint64_t kBase = 0x9E3779B97F4A7C15ull;  // odd
+    std::u32string text_;
+    std::vector<size_t> starts_, ends_;
+    std::vector<uint64_t> prefix_, power_;
+};
+
+// An open-addressing set of n-grams (by offset and length in a JoinedWords) with a count and
+// the index of their first occurrence.
+class NGramTable {
+public:
+    struct Entry {
+        uint64_t hash = 0;
+        size_t begin = 0, length = 0, first = 0, count = 0;
+    };
+    NGramTable(const JoinedWords& j, size_t expected) : j_(j) {
+        size_t cap = 16;
+        while (cap < 2 * expected) cap <<= 1;
+        slots_.resize(cap);
+    }
+    // The entry of the n-gram at word i (new ones start with count 0).
+    Entry& find(size_t i, size_t n) {
+        const uint64_t h = j_.hash(i, n);
+        const size_t begin = j_.begin(i), len = j_.length(i, n);
+        const size_t mask = slots_.size() - 1;
+        for (size_t k = (h ^ (h >> 29)) & mask;; k = (k + 1) & mask) {
+            Slot& s = slots_[k];
+            if (!s.used) {
+                s.used = true;
+                s.e = {h, begin, len, i, 0};
+                return s.e;
+            }
+            if (s.e.hash == h && s.e.length == len && j_.same(s.e.begin, begin, len)) return s.e;
+        }
+    }
+    template <class Fn>
+    void for_each(Fn fn) const {
+        for (const Slot& s : slots_)
+            if (s.used) fn(s.e);
+    }
+
+private:
+    struct Slot {
+        Entry e;
+        bool used = false;
+    };
+    const JoinedWords& j_;
+    std::vector<Slot> slots_;
+};
 
 // find_top_duplicate(get_n_grams(words, n)): len(top) * count for Counter.most_common(1),
 // whose ties go to the n-gram seen first. 0 when there are no n-grams.
-size_t top_ngram_chars(const std::vector<std::u32string_view>& words, size_t n) {
-    if (words.size() < n) return 0;
-    struct Entry {
-        size_t count = 0;
-        size_t first = 0;
-        size_t length = 0;
-    };
-    std::unordered_map<std::u32string, Entry> counts;
-    for (size_t i = 0; i + n <= words.size(); ++i) {
-        std::u32string g = join(words, i, n, U" ");
-        auto [it, fresh] = counts.try_emplace(std::move(g));
-        if (fresh) {
-            it->second.first = i;
-            it->second.length = it->first.size();
-        }
-        ++it->second.count;
-    }
-    const Entry* best = nullptr;
-    for (const auto& [g, e] : counts) {
-        if (!best || e.count > best->count || (e.count == best->count && e.first < best->first)) {
+size_t top_ngram_chars(const JoinedWords& j, size_t n_words, size_t n) {
+    if (n_words < n) return 0;
+    NGramTable table(j, n_words - n + 1);
+    for (size_t i = 0; i + n <= n_words; ++i) ++table.find(i, n).count;
+    const NGramTable::Entry* best = nullptr;
+    table.for_each([&](const NGramTable::Entry& e) {
+        if (!best || e.count > best->count || (e.count == best->count && e.first < best->first))
             best = &e;
-        }
-    }
+    });
     return best->length * best->count;
 }
 
 // find_all_duplicate(words, n): n-grams joined without a separator; a repeat skips n words.
-size_t repeated_ngram_chars(const std::vector<std::u32string_view>& words, size_t n) {
-    std::unordered_set<std::u32string> unique;
+size_t repeated_ngram_chars(const JoinedWords& j, size_t n_words, size_t n) {
+    if (n_words < n) return 0;
+    NGramTable table(j, n_words - n + 1);
     size_t repeated = 0, idx = 0;
-    while (idx + n < words.size() + 1) {
-        std::u32string g = join(words, idx, n, U"");
-        if (unique.count(g)) {
-            repeated += g.size();
+    while (idx + n < n_words + 1) {
+        NGramTable::Entry& e = table.find(idx, n);
+        if (e.count) {
+            repeated += e.length;
             idx += n;
         } else {
-            unique.insert(std::move(g));
+            e.count = 1;
             ++idx;
         }
     }
@@ -115,15 +179,16 @@ Verdict gopher_repetition(Document& doc, const GopherRepetitionOptions& o) {
         return Verdict::drop("dup_line_char_frac");
     }
     const std::vector<std::u32string_view> words = split_into_words(text);
+    const JoinedWords spaced(words, U" "), glued(words, U"");
     for (const NGramThreshold& t : o.top_n_grams) {
         if (t.n <= 0 || words.size() < static_cast<size_t>(t.n)) continue;  // no n-grams
-        if (static_cast<double>(top_ngram_chars(words, t.n)) / len > t.frac) {
+        if (static_cast<double>(top_ngram_chars(spaced, words.size(), t.n)) / len > t.frac) {
             return Verdict::drop("top_" + std::to_string(t.n) + "_gram");
         }
     }
     for (const NGramThreshold& t : o.dup_n_grams) {
         if (t.n <= 0) continue;
-        if (static_cast<double>(repeated_ngram_chars(words, t.n)) / len > t.frac) {
+        if (static_cast<double>(repeated_ngram_chars(glued, words.size(), t.n)) / len > t.frac) {
             return Verdict::drop("duplicated_" + std::to_string(t.n) + "_n_grams");
         }
     }

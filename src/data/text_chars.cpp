@@ -1,6 +1,8 @@
 #include "data/text_chars.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 
 namespace jenny::data {
 
@@ -25,9 +27,26 @@ bool in_ranges(const CodeRange (&ranges)[N], char32_t cp) {
     return it != std::begin(ranges) && cp <= std::prev(it)->last;
 }
 
-}  // namespace
+bool in_class_ranges(CharClass c, char32_t cp);
 
-bool in_class(CharClass c, char32_t cp) {
+constexpr int kClasses = static_cast<int>(CharClass::kDatatroveTerminal) + 1;
+
+// Every class's ASCII members as a 128-bit set: in_class answers ASCII from here.
+const std::array<std::array<uint64_t, 2>, kClasses>& ascii_sets() {
+    static const auto sets = [] {
+        std::array<std::array<uint64_t, 2>, kClasses> t{};
+        for (int c = 0; c < kClasses; ++c) {
+            for (char32_t cp = 0; cp < 128; ++cp) {
+                if (in_class_ranges(static_cast<CharClass>(c), cp))
+                    t[static_cast<size_t>(c)][cp >> 6] |= uint64_t{1} << (cp & 63);
+            }
+        }
+        return t;
+    }();
+    return sets;
+}
+
+bool in_class_ranges(CharClass c, char32_t cp) {
     switch (c) {
         case CharClass::kPySpace:
             return in_ranges(kPySpace, cp);
@@ -59,6 +78,16 @@ bool in_class(CharClass c, char32_t cp) {
             return in_ranges(kDatatroveTerminalPunct, cp);
     }
     return false;
+}
+
+}  // namespace
+
+bool in_class(CharClass c, char32_t cp) {
+    if (cp < 128) {
+        static const auto& sets = ascii_sets();
+        return (sets[static_cast<size_t>(c)][cp >> 6] >> (cp & 63)) & 1;
+    }
+    return in_class_ranges(c, cp);
 }
 
 std::span<const Piece> spacy_prefix_pieces() { return kPrefixPieces; }

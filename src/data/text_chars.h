@@ -23,7 +23,7 @@ enum class CharClass {
     kSpacyLowerQuote,    // ALPHA_LOWER + CONCAT_QUOTES
     kSpacyUpperQuote,    // ALPHA_UPPER + CONCAT_QUOTES
     kDatatrovePunct,     // datatrove PUNCTUATION_SET
-    kDatatroveTerminal,  // datatrove TERMINAL_PUNCTUATION
+    kDatatroveTerminal,  // datatrove TERMINAL_PUNCTUATION (keep last: text_chars.cpp sizes by it)
 };
 
 // Whether `cp` is in class `c`.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "data/py_text.h"
@@ -167,6 +168,34 @@ size_t find_prefix(Str s, size_t a, size_t b) {
     return 0;
 }
 
+// The suffix alternation split for speed: which piece matches at a start i does not matter
+// (any match ends at b), so the literal pieces become one set looked up by s[i, b), tried only
+// when s[b-1] ends some literal; the other pieces are checked one by one.
+struct SuffixTable {
+    std::unordered_set<Str> literals;
+    std::vector<char32_t> literal_last;  // sorted
+    size_t max_literal = 0;
+    std::vector<Piece> others;  // in spaCy's order
+};
+
+const SuffixTable& suffix_table() {
+    static const SuffixTable t = [] {
+        SuffixTable t;
+        for (const Piece& p : spacy_suffix_pieces()) {
+            if (p.kind != PieceKind::kLiteral) {
+                t.others.push_back(p);
+                continue;
+            }
+            t.literals.insert(p.literal);
+            t.literal_last.push_back(p.literal.back());
+            t.max_literal = std::max(t.max_literal, p.literal.size());
+        }
+        std::sort(t.literal_last.begin(), t.literal_last.end());
+        return t;
+    }();
+    return t;
+}
+
 // re.search of "piece1$|piece2$|...": the leftmost start from which some piece matches to b.
 size_t find_suffix(Str s, size_t a, size_t b) {
     if (a >= b) return 0;
@@ -176,20 +205,68 @@ size_t find_suffix(Str s, size_t a, size_t b) {
     size_t dots = b;
     while (dots > a && s[dots - 1] == '.') --dots;
     if (dots < first_fixed && b - dots >= 2) return b - dots;
+    const SuffixTable& t = suffix_table();
+    const bool literal_end =
+        std::binary_search(t.literal_last.begin(), t.literal_last.end(), s[b - 1]);
     for (size_t i = first_fixed; i < b; ++i) {
-        for (const Piece& p : spacy_suffix_pieces()) {
+        if (literal_end && b - i <= t.max_literal && t.literals.count(s.substr(i, b - i)))
+            return b - i;
+        for (const Piece& p : t.others) {
             if (suffix_piece_matches(p, s, a, i, b)) return b - i;
         }
     }
     return 0;
 }
 
+// Characters an infix piece can start with (icons aside): a position holding none of them
+// starts no infix.
+const std::vector<char32_t>& infix_first_chars() {
+    static const std::vector<char32_t> firsts = [] {
+        std::vector<char32_t> v;
+        for (const Piece& p : spacy_infix_pieces()) {
+            switch (p.kind) {
+                case PieceKind::kLiteral:
+                    v.push_back(p.literal[0]);
+                    break;
+                case PieceKind::kDots:
+                case PieceKind::kDotLowerUpper:
+                    v.push_back('.');
+                    break;
+                case PieceKind::kArithBetweenDigits:
+                    v.insert(v.end(), {'+', '-', '*', '^'});
+                    break;
+                case PieceKind::kCommaBetweenAlpha:
+                    v.push_back(',');
+                    break;
+                case PieceKind::kHyphenBeforeAlpha:
+                    for (Str h : spacy_hyphens()) v.push_back(h[0]);
+                    break;
+                case PieceKind::kColonEtcBeforeAlpha:
+                    v.insert(v.end(), {':', '<', '>', '=', '/'});
+                    break;
+                default:
+                    break;  // kIcon: checked by class; others never match an infix
+            }
+        }
+        std::sort(v.begin(), v.end());
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+        return v;
+    }();
+    return firsts;
+}
+
 // re.finditer over the infix alternation: non-overlapping [start, end) pairs.
 std::vector<std::pair<size_t, size_t>> find_infixes(Str s, size_t a, size_t b) {
     std::vector<std::pair<size_t, size_t>> out;
+    const std::vector<char32_t>& firsts = infix_first_chars();
     size_t i = a;
     while (i < b) {
         size_t n = 0;
+        if (!std::binary_search(firsts.begin(), firsts.end(), s[i]) &&
+            !in_class(CharClass::kSpacyIcon, s[i])) {
+            ++i;
+            continue;
+        }
         for (const Piece& p : spacy_infix_pieces()) {
             if ((n = infix_piece_len(p, s, a, i, b)) != 0) break;
         }
@@ -565,7 +642,15 @@ bool spacy_url_match(std::u32string_view u) {
 }
 
 std::vector<WordToken> spacy_en_tokens(std::u32string_view text) {
-    return Tokenizer(text, true).run();
+    // The quality filters of one pipeline tokenize the same document one after another: the
+    // thread's last text and its tokens are kept.
+    thread_local std::u32string last_text;
+    thread_local std::vector<WordToken> last_tokens;
+    if (!last_text.empty() && text == last_text) return last_tokens;
+    std::vector<WordToken> tokens = Tokenizer(text, true).run();
+    last_text.assign(text);
+    last_tokens = tokens;
+    return tokens;
 }
 
 std::vector<std::u32string_view> split_into_words(std::u32string_view text) {
