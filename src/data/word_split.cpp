@@ -1,6 +1,8 @@
 #include "data/word_split.h"
 
 #include <algorithm>
+#include <array>
+#include <bitset>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -211,6 +213,9 @@ size_t find_suffix(Str s, size_t a, size_t b) {
     for (size_t i = first_fixed; i < b; ++i) {
         if (literal_end && b - i <= t.max_literal && t.literals.count(s.substr(i, b - i)))
             return b - i;
+        // Longer than one character, only "\.\.+" and the currencies and units after a digit
+        // can match.
+        if (b - i > 1 && s[i] != '.' && !(i > a && ascii_digit(s[i - 1]))) continue;
         for (const Piece& p : t.others) {
             if (suffix_piece_matches(p, s, a, i, b)) return b - i;
         }
@@ -420,12 +425,28 @@ bool url_tail(Str u, size_t e) {
 
 // ---- the tokenizer ----
 
+// Which (length, first character) pairs some key has, so that most strings are turned away
+// without hashing them: lengths above 31 share a row, non-ASCII first characters column 0.
+class KeyShapes {
+public:
+    void add(Str k) { rows_[row(k)][col(k)] = true; }
+    bool may_hold(Str s) const { return !s.empty() && rows_[row(s)][col(s)]; }
+
+private:
+    static size_t row(Str s) { return std::min<size_t>(s.size(), 32); }
+    static size_t col(Str s) { return s[0] < 128 ? s[0] : 0; }
+    std::array<std::bitset<128>, 33> rows_{};
+};
+
 struct Rules {
     std::unordered_map<Str, const SpecialCase*> specials;
+    KeyShapes special_shapes;
     // Special-case re-matching: token-text patterns keyed by their first token's text.
     std::unordered_map<std::u32string, std::vector<std::vector<std::u32string>>> patterns;
+    KeyShapes pattern_shapes;
 
     const SpecialCase* special(Str s) const {
+        if (!special_shapes.may_hold(s)) return nullptr;
         auto it = specials.find(s);
         return it == specials.end() ? nullptr : it->second;
     }
@@ -541,6 +562,7 @@ private:
         };
         std::vector<Match> matches;
         for (size_t i = 0; i < out_.size(); ++i) {
+            if (!r.pattern_shapes.may_hold(text_of(out_[i]))) continue;
             auto it = r.patterns.find(std::u32string(text_of(out_[i])));
             if (it == r.patterns.end()) continue;
             for (const auto& pat : it->second) {
@@ -589,7 +611,10 @@ private:
 
 Rules build_rules() {
     Rules r;
-    for (const SpecialCase& sc : spacy_special_cases()) r.specials.emplace(sc.key, &sc);
+    for (const SpecialCase& sc : spacy_special_cases()) {
+        r.specials.emplace(sc.key, &sc);
+        r.special_shapes.add(sc.key);
+    }
     // Tokenizer.add_special_case with faster_heuristics: only cases that an affix rule or a
     // space could break up go into the matcher.
     for (const SpecialCase& sc : spacy_special_cases()) {
@@ -601,7 +626,9 @@ Rules build_rules() {
         for (const WordToken& t : Tokenizer(k, false).run()) {
             pat.emplace_back(k.substr(t.begin, t.end - t.begin));
         }
-        if (!pat.empty()) r.patterns[pat[0]].push_back(std::move(pat));
+        if (pat.empty()) continue;
+        r.pattern_shapes.add(pat[0]);
+        r.patterns[pat[0]].push_back(std::move(pat));
     }
     return r;
 }
