@@ -8,8 +8,11 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <queue>
 #include <string>
+#include <vector>
 
 #include "jenny/base/env.h"
 #include "jenny/base/result.h"
@@ -116,5 +119,39 @@ base::Result<FileView> open_file(base::Env* env, const std::string& path, FileKi
 base::Result<DedupFilter> open_removal_filter(base::Env* env, const std::string& dir, uint32_t task,
                                               const Params& params, std::string reason,
                                               const std::string& stage);
+
+// k-way merge of per-task files of sorted records (views[t] is task t's): `read(task, i,
+// &key)` decodes record i of a task (a Status for a bad record), `visit(key, task)` sees every
+// record in key order. Key is a tuple whose order is the merge order; within one task keys
+// must strictly increase, or `unsorted(task, i)` gives the error for record i.
+template <class Key, class Read, class Visit, class Unsorted>
+base::Status merge_sorted_records(const std::vector<FileView>& views, Read read, Visit visit,
+                                  Unsorted unsorted) {
+    struct Head {
+        Key key;
+        uint32_t task;
+        bool operator>(const Head& o) const { return key > o.key; }
+    };
+    std::priority_queue<Head, std::vector<Head>, std::greater<>> heap;
+    std::vector<uint64_t> cursor(views.size(), 0);
+    for (uint32_t t = 0; t < views.size(); ++t) {
+        if (views[t].n_records == 0) continue;
+        Head h{{}, t};
+        JENNY_RETURN_IF_ERROR(read(t, 0, &h.key));
+        heap.push(h);
+    }
+    while (!heap.empty()) {
+        const Head cur = heap.top();
+        heap.pop();
+        JENNY_RETURN_IF_ERROR(visit(cur.key, cur.task));
+        const uint32_t task = cur.task;
+        if (++cursor[task] == views[task].n_records) continue;
+        Head next{{}, task};
+        JENNY_RETURN_IF_ERROR(read(task, cursor[task], &next.key));
+        if (next.key <= cur.key) return unsorted(task, cursor[task]);
+        heap.push(next);
+    }
+    return base::Status();
+}
 
 }  // namespace jenny::data::dedup

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <queue>
 #include <tuple>
 
 #define XXH_INLINE_ALL
@@ -127,10 +126,8 @@ Result<ExactDedupStats> run_exact_dedup_merge(const std::string& dir,
         views.push_back(std::move(*view));
     }
 
-    using Head = std::tuple<uint64_t, uint64_t, uint32_t, uint32_t>;  // lo, hi, task, doc
-    std::priority_queue<Head, std::vector<Head>, std::greater<>> heap;
-    std::vector<uint64_t> cursor(num_tasks, 0);
-    auto read = [&](uint32_t task, uint64_t i, Head* out) -> Status {
+    using Key = std::tuple<uint64_t, uint64_t, uint32_t, uint32_t>;  // lo, hi, task, doc
+    auto read = [&](uint32_t task, uint64_t i, Key* out) -> Status {
         const uint8_t* r = views[task].record(i);
         uint32_t doc = dedup::get_u32(r + 16);
         if (doc >= views[task].header.n_docs) {
@@ -141,43 +138,31 @@ Result<ExactDedupStats> run_exact_dedup_merge(const std::string& dir,
         *out = {dedup::get_u64(r), dedup::get_u64(r + 8), task, doc};
         return Status();
     };
-    for (uint32_t t = 0; t < num_tasks; ++t) {
-        if (views[t].n_records == 0) continue;
-        Head h;
-        JENNY_RETURN_IF_ERROR(read(t, 0, &h));
-        heap.push(h);
-    }
     ExactDedupStats stats;
     stats.num_tasks = num_tasks;
     std::vector<std::vector<uint32_t>> removed(num_tasks);
     bool have_last = false, last_grouped = false;
-    Head last{};
-    while (!heap.empty()) {
-        Head cur = heap.top();
-        heap.pop();
-        auto [lo, hi, task, doc] = cur;
+    uint64_t last_lo = 0, last_hi = 0;
+    // Merge order is (key, task, doc): the first of a key is the one kept.
+    auto visit = [&](const Key& key, uint32_t task) -> Status {
+        const auto [lo, hi, key_task, doc] = key;
         ++stats.documents;
-        // Merge order is (key, task, doc): the first of a key is the one kept.
-        if (have_last && std::get<0>(last) == lo && std::get<1>(last) == hi) {
+        if (have_last && last_lo == lo && last_hi == hi) {
             removed[task].push_back(doc);
             if (!last_grouped) ++stats.groups;
             last_grouped = true;
         } else {
             last_grouped = false;
         }
-        last = cur;
+        last_lo = lo, last_hi = hi;
         have_last = true;
-        if (++cursor[task] < views[task].n_records) {
-            Head next;
-            JENNY_RETURN_IF_ERROR(read(task, cursor[task], &next));
-            if (next <= cur) {
-                return Status::corruption(fmt::format("{}: records not sorted at record {}",
-                                                      exact_dedup_hash_path(dir, task),
-                                                      cursor[task]));
-            }
-            heap.push(next);
-        }
-    }
+        return Status();
+    };
+    auto unsorted = [&](uint32_t task, uint64_t i) {
+        return Status::corruption(fmt::format("{}: records not sorted at record {}",
+                                              exact_dedup_hash_path(dir, task), i));
+    };
+    JENNY_RETURN_IF_ERROR(dedup::merge_sorted_records<Key>(views, read, visit, unsorted));
     for (uint32_t task = 0; task < num_tasks; ++task) {
         auto& r = removed[task];
         std::sort(r.begin(), r.end());

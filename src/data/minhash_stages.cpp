@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <queue>
 #include <tuple>
 #include <unordered_map>
 
@@ -129,10 +128,8 @@ Result<MinhashBucketsStats> run_minhash_buckets(const std::string& dir, uint32_t
     if (!writer.ok()) return writer.status();
 
     // k-way merge of the sorted per-task files, checking order and doc ranges as it goes.
-    using Head = std::tuple<uint64_t, uint64_t, uint32_t>;  // hash, node, task
-    std::priority_queue<Head, std::vector<Head>, std::greater<>> heap;
-    std::vector<uint64_t> cursor(num_tasks, 0);
-    auto read = [&](uint32_t task, uint64_t i, Head* out) -> Status {
+    using Key = std::tuple<uint64_t, uint64_t>;  // hash, node
+    auto read = [&](uint32_t task, uint64_t i, Key* out) -> Status {
         const uint8_t* r = views[task].record(i);
         uint32_t doc = dedup::get_u32(r + 8);
         if (doc >= views[task].header.n_docs) {
@@ -140,22 +137,14 @@ Result<MinhashBucketsStats> run_minhash_buckets(const std::string& dir, uint32_t
                                                   minhash_signature_path(dir, band, task), i, doc,
                                                   views[task].header.n_docs));
         }
-        *out = {dedup::get_u64(r), minhash::node_id(task, doc), task};
+        *out = {dedup::get_u64(r), minhash::node_id(task, doc)};
         return Status();
     };
-    for (uint32_t t = 0; t < num_tasks; ++t) {
-        if (views[t].n_records == 0) continue;
-        Head h;
-        JENNY_RETURN_IF_ERROR(read(t, 0, &h));
-        heap.push(h);
-    }
     bool have_last = false;
-    Head last{};
+    Key last{};
     uint8_t rec[minhash::kPairRecordBytes];
-    while (!heap.empty()) {
-        Head cur = heap.top();
-        heap.pop();
-        auto [hash, node, task] = cur;
+    auto visit = [&](const Key& key, uint32_t) -> Status {
+        auto [hash, node] = key;
         ++stats.signatures;
         if (have_last && std::get<0>(last) == hash) {
             dedup::put_u32(rec, static_cast<uint32_t>(std::get<1>(last) >> 32));
@@ -165,20 +154,15 @@ Result<MinhashBucketsStats> run_minhash_buckets(const std::string& dir, uint32_t
             JENNY_RETURN_IF_ERROR((*writer)->append(rec, sizeof(rec)));
             ++stats.pairs;
         }
-        last = cur;
+        last = key;
         have_last = true;
-        if (++cursor[task] < views[task].n_records) {
-            Head next;
-            JENNY_RETURN_IF_ERROR(read(task, cursor[task], &next));
-            if (std::get<0>(next) < hash ||
-                (std::get<0>(next) == hash && std::get<1>(next) <= node)) {
-                return Status::corruption(fmt::format("{}: records not sorted at record {}",
-                                                      minhash_signature_path(dir, band, task),
-                                                      cursor[task]));
-            }
-            heap.push(next);
-        }
-    }
+        return Status();
+    };
+    auto unsorted = [&](uint32_t task, uint64_t i) {
+        return Status::corruption(fmt::format("{}: records not sorted at record {}",
+                                              minhash_signature_path(dir, band, task), i));
+    };
+    JENNY_RETURN_IF_ERROR(dedup::merge_sorted_records<Key>(views, read, visit, unsorted));
     JENNY_RETURN_IF_ERROR((*writer)->commit());
     return stats;
 }
