@@ -411,17 +411,23 @@ private:
         return Status();
     }
 
-    // A killed run leaves PATH.tmp files of the part it was writing; they are rewritten.
+    // A killed run leaves the temporaries of the part it was writing: PATH.tmp (part files)
+    // and PATH.tmp.<pid>.<hex> (Env::write_file_atomic, e.g. a token part's meta.json). The
+    // part is rewritten, so they go.
     Status remove_stale_temporaries() {
         const std::string prefix = task_name(task_) + "_";
         std::vector<std::string> dirs = sh_.excluded_dirs;
         dirs.push_back(sh_.out + "/documents");
         dirs.push_back(stage_dir(stage_));
+        dirs.push_back(sh_.out + "/tokens/parts");
+        auto temporary = [](const std::string& n) {
+            return n.ends_with(".tmp") || n.find(".tmp.") != std::string::npos;
+        };
         for (const std::string& dir : dirs) {
             auto names = sh_.env->list_dir(dir);
             if (!names.ok()) continue;
             for (const std::string& n : *names)
-                if (n.rfind(prefix, 0) == 0 && n.size() > 4 && n.substr(n.size() - 4) == ".tmp")
+                if (n.starts_with(prefix) && temporary(n))
                     JENNY_RETURN_IF_ERROR(sh_.env->remove_file(dir + "/" + n));
         }
         return Status();

@@ -231,6 +231,30 @@ TEST_F(PipelineTest, ResumeAfterAFailureMidRunGivesIdenticalOutput) {
     }
 }
 
+// kill -9 leaves the temporaries of the part being written: a part file's PATH.tmp and a
+// token part's meta.json.tmp.<pid>.<hex> (Env::write_file_atomic). The rerun removes them.
+TEST_F(PipelineTest, ResumeRemovesTheTemporariesOfAKilledRun) {
+    write_corpus();
+    auto s = spec(base_yaml(2, 4));
+    ASSERT_TRUE(s.ok()) << s.status().to_string();
+    PipelineRunOptions o;
+    o.show_progress = false;
+    o.workers = 1;
+    ASSERT_TRUE(run_pipeline(*s, o).ok());
+    const auto want = tree("out");
+    fs::remove_all(path("out"));
+    FailingRenameEnv env(5);
+    ASSERT_FALSE(run_pipeline(*s, o, &env).ok());
+    write("out/tokens/parts/task_00000_part_00003.meta.json.tmp.4242.1a2b3c", "{}");
+    write("out/documents/task_00001_part_00000.jsonl.tmp", "{}");
+    ASSERT_TRUE(run_pipeline(*s, o).ok());
+    auto got = tree("out");
+    got.erase("report.json");
+    auto want_files = want;
+    want_files.erase("report.json");
+    EXPECT_EQ(got, want_files);
+}
+
 TEST_F(PipelineTest, TasksRunSeparatelyGiveTheSameOutput) {
     write_corpus();
     write("in/c.jsonl", "{\"text\": \"a third file with enough characters\"}\n");
