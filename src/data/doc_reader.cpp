@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <set>
 
-#include "data/utf8.h"
 #include "data/warc_document_reader.h"
+#include "jenny/base/utf8.h"
 
 namespace jenny::data {
 namespace {
@@ -215,7 +215,7 @@ private:
         return emit(doc, 0, 1);
     }
     bool emit(Document* doc, uint64_t offset, int64_t line) {
-        const size_t bad = find_invalid_utf8(text_);
+        const size_t bad = base::find_invalid_utf8(text_);
         if (bad != std::string_view::npos) {
             issue("invalid_utf8", line,
                   fmt::format("invalid UTF-8 at byte {} of the document", bad));

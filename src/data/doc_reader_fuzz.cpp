@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "data/doc_reader.h"
-#include "data/utf8.h"
+#include "jenny/base/utf8.h"
 
 namespace {
 
@@ -120,7 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             const int64_t before = reader->records();
             if (!reader->next(&doc)) break;
             if (reader->records() <= before) __builtin_trap();
-            if (jenny::data::find_invalid_utf8(doc.text) != std::string_view::npos)
+            if (jenny::base::find_invalid_utf8(doc.text) != std::string_view::npos)
                 __builtin_trap();
             if (doc.offset > reader->size() || doc.id.empty() || doc.source != path)
                 __builtin_trap();

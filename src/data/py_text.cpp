@@ -1,7 +1,7 @@
 #include "data/py_text.h"
 
 #include "data/text_chars.h"
-#include "data/utf8.h"
+#include "jenny/base/utf8.h"
 
 namespace jenny::data {
 
@@ -38,7 +38,7 @@ std::u32string decode_utf8(std::string_view text) {
 std::string encode_utf8(std::u32string_view text) {
     std::string out;
     out.reserve(text.size());
-    for (char32_t cp : text) append_utf8(&out, cp);
+    for (char32_t cp : text) base::append_utf8(&out, cp);
     return out;
 }
 

@@ -1,6 +1,6 @@
 #include "data/text_normalize.h"
 
-#include "data/utf8.h"
+#include "jenny/base/utf8.h"
 
 #include <utf8proc.h>
 
@@ -33,7 +33,7 @@ std::string fix_whitespace(std::string_view s) {
     size_t newlines = 0;  // "\n" in a row at the end of out (ignoring trailing blanks)
     for (size_t i = 0; i < s.size();) {
         size_t len = 1;
-        const uint32_t cp = decode_utf8_at(s, i, &len);
+        const uint32_t cp = base::decode_utf8_at(s, i, &len);
         if (cp == '\r' || cp == '\n') {
             if (cp == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++len;
             while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();

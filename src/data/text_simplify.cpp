@@ -4,7 +4,7 @@
 // cheap rather than complete.
 #include "jenny/data/text_simplify.h"
 
-#include "data/utf8.h"
+#include "jenny/base/utf8.h"
 
 namespace jenny::data {
 namespace {
@@ -123,8 +123,8 @@ bool SimplifiedWords::next(std::string_view* word) {
             continue;
         }
         size_t len = 1;
-        uint32_t cp = decode_utf8_at(text_, pos_, &len);
-        if (cp == kInvalidCodePoint) {
+        uint32_t cp = base::decode_utf8_at(text_, pos_, &len);
+        if (cp == base::kInvalidCodePoint) {
             word_.push_back(static_cast<char>(c));
             ++pos_;
             continue;
@@ -133,12 +133,13 @@ bool SimplifiedWords::next(std::string_view* word) {
         if (cls == CharClass::kDigit && options_.norm_numbers) {
             // digits [sep digits]: one "0", like datatrove's NUMBERS_PATTERN.
             auto digit_at = [&](size_t p, size_t* n) {
-                return p < text_.size() && is_digit(decode_utf8_at(text_, p, n));
+                return p < text_.size() && is_digit(base::decode_utf8_at(text_, p, n));
             };
             size_t n = 0;
             while (digit_at(pos_, &n)) pos_ += n;
             size_t sep_len = 0;
-            if (pos_ < text_.size() && is_number_separator(decode_utf8_at(text_, pos_, &sep_len)) &&
+            if (pos_ < text_.size() &&
+                is_number_separator(base::decode_utf8_at(text_, pos_, &sep_len)) &&
                 digit_at(pos_ + sep_len, &n)) {
                 pos_ += sep_len;
                 while (digit_at(pos_, &n)) pos_ += n;
@@ -154,11 +155,11 @@ bool SimplifiedWords::next(std::string_view* word) {
             case CharClass::kDrop:
                 break;
             case CharClass::kMark:
-                if (!options_.strip_diacritics) append_utf8(&word_, cp);
+                if (!options_.strip_diacritics) base::append_utf8(&word_, cp);
                 break;
             case CharClass::kPunct:
                 if (!options_.remove_punctuation) {
-                    append_utf8(&pending_, cp);
+                    base::append_utf8(&pending_, cp);
                     if (!word_.empty()) return flush(word);
                     out_.swap(pending_);
                     pending_.clear();
@@ -169,14 +170,14 @@ bool SimplifiedWords::next(std::string_view* word) {
                 break;
             case CharClass::kCjk:
                 if (options_.cjk_chars_as_words) {
-                    append_utf8(&pending_, cp);
+                    base::append_utf8(&pending_, cp);
                     if (!word_.empty()) return flush(word);
                     out_.swap(pending_);
                     pending_.clear();
                     *word = out_;
                     return true;
                 }
-                append_utf8(&word_, cp);
+                base::append_utf8(&word_, cp);
                 break;
             case CharClass::kDigit:
             case CharClass::kWord: {
@@ -190,7 +191,7 @@ bool SimplifiedWords::next(std::string_view* word) {
                         break;
                     }
                 }
-                append_utf8(&word_, lower);
+                base::append_utf8(&word_, lower);
                 break;
             }
         }

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "data/input_files.h"
-#include "data/utf8.h"
 #include "jenny/base/progress.h"
 #include "jenny/base/thread_pool.h"
+#include "jenny/base/utf8.h"
 #include "jenny/tokenizer/fingerprint.h"
 #include "jenny/tokenizer/tokenizer.h"
 
@@ -75,7 +75,7 @@ public:
         std::string_view text = doc.raw;
         const std::string& path = doc.file->path;
         if (doc.file->kind == InputKind::kJsonl) {
-            const size_t bad = find_invalid_utf8(doc.raw);
+            const size_t bad = base::find_invalid_utf8(doc.raw);
             if (bad != std::string_view::npos) {
                 out.error = Status::invalid_argument(fmt::format(
                     "{}:{}: invalid UTF-8 at byte {} of the line (0x{:02x}); the corpus must be "
@@ -90,7 +90,7 @@ public:
             }
             text = json_text;
         } else {
-            const size_t bad = find_invalid_utf8(text);
+            const size_t bad = base::find_invalid_utf8(text);
             if (bad != std::string_view::npos) {
                 auto [line, col] = line_col(text, bad, doc.line);
                 out.error = Status::invalid_argument(fmt::format(

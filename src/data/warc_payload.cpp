@@ -6,7 +6,7 @@
 #include <array>
 #include <cstdint>
 
-#include "data/utf8.h"
+#include "jenny/base/utf8.h"
 
 namespace jenny::data {
 namespace {
@@ -235,16 +235,16 @@ std::string windows1252_to_utf8(std::string_view bytes) {
         if (c < 0x80) {
             out.push_back(ch);
         } else if (c < 0xA0 && kCp1252High[c - 0x80] != 0) {
-            append_utf8(&out, kCp1252High[c - 0x80]);
+            base::append_utf8(&out, kCp1252High[c - 0x80]);
         } else {
-            append_utf8(&out, c);  // Latin-1, and the C1 controls WHATWG keeps as they are
+            base::append_utf8(&out, c);  // Latin-1, and the C1 controls WHATWG keeps as they are
         }
     }
     return out;
 }
 
 bool repair_utf8(std::string* text) {
-    size_t bad = find_invalid_utf8(*text);
+    size_t bad = base::find_invalid_utf8(*text);
     if (bad == std::string_view::npos) return false;
     std::string out;
     out.reserve(text->size() + 16);
@@ -253,7 +253,7 @@ bool repair_utf8(std::string* text) {
         out.append(rest.substr(0, bad));
         out += "\xEF\xBF\xBD";  // U+FFFD
         rest.remove_prefix(bad + 1);
-        bad = find_invalid_utf8(rest);
+        bad = base::find_invalid_utf8(rest);
     }
     out.append(rest);
     *text = std::move(out);

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <optional>
 
-#include "data/utf8.h"
 #include "data/warc_payload.h"
+#include "jenny/base/utf8.h"
 
 namespace jenny::data {
 
@@ -509,7 +509,7 @@ bool WarcReader::Impl::convert(const WarcHeader& h, std::string_view content, ui
     std::string charset = charset_param(http->content_type);
     if (charset.empty()) charset = sniff_meta_charset(page);
     if (charset.empty()) {
-        if (find_invalid_utf8(page) != std::string_view::npos) {
+        if (base::find_invalid_utf8(page) != std::string_view::npos) {
             skip("charset");
             return false;
         }

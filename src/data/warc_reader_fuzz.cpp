@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "data/utf8.h"
+#include "jenny/base/utf8.h"
 #include "jenny/data/warc_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!more.ok()) __builtin_trap();
         if (!*more) break;
         if (doc.text.empty() || doc.offset >= size) __builtin_trap();
-        if (jenny::data::find_invalid_utf8(doc.text) != std::string_view::npos) __builtin_trap();
+        if (jenny::base::find_invalid_utf8(doc.text) != std::string_view::npos) __builtin_trap();
         if (n == 0) first = doc;
     }
     const auto& stats = (*reader)->stats();

@@ -1,6 +1,7 @@
 // train_bpe: validates the config, counts words (bpe_word_counter), learns merges (bpe_merger)
 // and writes the Hugging Face files.
 #include "jenny/tokenizer/bpe_trainer.h"
+#include "jenny/base/utf8.h"
 
 #include <nlohmann/json.hpp>
 
@@ -144,7 +145,7 @@ base::Status validate_bpe_trainer_config(const BpeTrainerConfig& c) {
     std::set<std::string> seen;
     for (const std::string& s : c.special_tokens) {
         if (s.empty()) return bad("special_tokens: a special token is empty");
-        if (find_invalid_utf8(s) != std::string_view::npos) {
+        if (base::find_invalid_utf8(s) != std::string_view::npos) {
             return bad(fmt::format("special_tokens: {:?} is not valid UTF-8", s));
         }
         if (!seen.insert(s).second) {

@@ -4,6 +4,7 @@
 // Hugging Face `tokenizers`/`transformers` loading the result, jenny's loader encoding like
 // them, and bad input.
 #include "jenny/tokenizer/bpe_trainer.h"
+#include "jenny/base/utf8.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -50,7 +51,7 @@ std::string valid_lines(std::string_view text) {
         size_t nl = text.find('\n', pos);
         size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
         std::string_view line = text.substr(pos, end - pos);
-        if (find_invalid_utf8(line) == std::string_view::npos) out.append(line);
+        if (base::find_invalid_utf8(line) == std::string_view::npos) out.append(line);
         pos = end;
     }
     return out;

@@ -1,4 +1,5 @@
 #include "tokenizer/bpe_word_counter.h"
+#include "jenny/base/utf8.h"
 
 #include <algorithm>
 #include <atomic>
@@ -115,7 +116,7 @@ public:
         size_t pos = 0;
         while (pos < text.size()) {
             std::string_view rest = text.substr(pos);
-            size_t bad = find_invalid_utf8(rest);
+            size_t bad = base::find_invalid_utf8(rest);
             if (bad == std::string_view::npos) {
                 count_valid(rest, w);
                 break;

@@ -1,4 +1,5 @@
 #include "tokenizer/hf_pipeline.h"
+#include "jenny/base/utf8.h"
 
 #include <utf8proc.h>
 
@@ -73,8 +74,8 @@ std::string lowercase(std::string_view text) {
     size_t pos = 0;
     while (pos < text.size()) {
         uint32_t cp = utf8_next(text, &pos);
-        utf8_append(static_cast<uint32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))),
-                    &out);
+        base::append_utf8(
+            &out, static_cast<uint32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))));
     }
     return out;
 }

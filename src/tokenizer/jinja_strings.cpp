@@ -1,4 +1,5 @@
 #include "tokenizer/jinja_strings.h"
+#include "jenny/base/utf8.h"
 
 #include "tokenizer/unicode.h"
 
@@ -81,7 +82,7 @@ void utf8_append(std::string* out, char32_t cp) {
         out->push_back(static_cast<char>(cp - kSurrogateEscape));
         return;
     }
-    tokenizer::utf8_append(static_cast<uint32_t>(cp), out);
+    base::append_utf8(out, static_cast<uint32_t>(cp));
 }
 
 std::string utf8_encode(std::u32string_view s) {

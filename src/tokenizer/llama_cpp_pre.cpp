@@ -1,5 +1,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "tokenizer/llama_cpp_pre.h"
+#include "jenny/base/utf8.h"
 
 #include <pcre2.h>
 #include <utf8proc.h>
@@ -324,7 +325,7 @@ void LlamaCppSplitter::split(std::string_view text, std::vector<std::string_view
                 w_off.reserve(n + 1);
                 for (uint32_t cp : cps) {
                     w_off.push_back(wide.size());
-                    utf8_append(cp > 0x7F && is_white_space(cp) ? 0x0B : cp, &wide);
+                    base::append_utf8(&wide, cp > 0x7F && is_white_space(cp) ? 0x0B : cp);
                 }
                 w_off.push_back(wide.size());
                 w_cp.assign(wide.size() + 1, 0);

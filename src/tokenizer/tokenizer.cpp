@@ -1,4 +1,5 @@
 #include "jenny/tokenizer/tokenizer.h"
+#include "jenny/base/utf8.h"
 
 #include "tokenizer/loaders.h"
 #include "tokenizer/piece_table.h"
@@ -61,7 +62,7 @@ base::Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string& path
 
 base::Result<std::vector<TokenId>> Tokenizer::encode(std::string_view text,
                                                      const EncodeOptions& options) const {
-    size_t bad = find_invalid_utf8(text);
+    size_t bad = base::find_invalid_utf8(text);
     if (bad != std::string_view::npos) {
         return base::Status::invalid_argument(
             fmt::format("invalid UTF-8 at byte {} (0x{:02x}): tokenizers take UTF-8 text", bad,

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "jenny/base/utf8.h"
 #include "jenny/tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
 
@@ -36,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     options.add_special = (data[0] & 4) != 0;
     options.parse_special = (data[0] & 8) != 0;
     auto ids = tok.encode(text, options);
-    const bool valid = find_invalid_utf8(text) == std::string::npos;
+    const bool valid = jenny::base::find_invalid_utf8(text) == std::string::npos;
     if (ids.ok() != valid) std::abort();
     if (!valid) return 0;
     std::string decoded = tok.decode(*ids);

@@ -1,49 +1,13 @@
 #include "tokenizer/unicode.h"
 
+#include "jenny/base/utf8.h"
+
 #include <utf8proc.h>
 
 #include <array>
 #include <cstdlib>
 
 namespace jenny::tokenizer {
-
-size_t find_invalid_utf8(std::string_view s) {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const size_t n = s.size();
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = p[i];
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        size_t len;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (i + len > n) return i;
-        for (size_t k = 1; k < len; ++k) {
-            if ((p[i + k] & 0xC0) != 0x80) return i;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF)) {
-            return i;
-        }
-        i += len;
-    }
-    return std::string_view::npos;
-}
 
 uint32_t utf8_next(std::string_view s, size_t* pos) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + *pos;
@@ -61,24 +25,6 @@ uint32_t utf8_next(std::string_view s, size_t* pos) {
     for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (p[k] & 0x3F);
     *pos += len;
     return cp;
-}
-
-void utf8_append(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-        out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
 }
 
 namespace {
@@ -111,7 +57,7 @@ int unicode_to_byte(uint32_t cp) { return cp < 512 ? tables().from_cp[cp] : -1; 
 std::string bytes_to_byte_level(std::string_view raw) {
     std::string out;
     out.reserve(raw.size() * 2);
-    for (unsigned char c : raw) utf8_append(tables().to_cp[c], &out);
+    for (unsigned char c : raw) base::append_utf8(&out, tables().to_cp[c]);
     return out;
 }
 

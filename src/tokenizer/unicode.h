@@ -11,10 +11,6 @@
 
 namespace jenny::tokenizer {
 
-// Byte offset of the first invalid UTF-8 sequence (overlong, surrogate, > U+10FFFF,
-// truncated), or std::string_view::npos when `s` is valid.
-size_t find_invalid_utf8(std::string_view s);
-
 // Length in bytes of the UTF-8 sequence starting with lead byte `c` (1 for invalid leads).
 inline size_t utf8_len(unsigned char c) {
     if (c < 0x80) return 1;
@@ -26,8 +22,6 @@ inline size_t utf8_len(unsigned char c) {
 
 // Decodes the code point at s[*pos] and advances *pos; s must be valid UTF-8.
 uint32_t utf8_next(std::string_view s, size_t* pos);
-// Appends the UTF-8 encoding of `cp`.
-void utf8_append(uint32_t cp, std::string* out);
 
 // GPT-2's reversible byte -> printable code point map used by byte-level BPE vocabularies
 // (" " -> "Ġ", "\n" -> "Ċ").

@@ -1,4 +1,5 @@
 #include "tokenizer/unicode.h"
+#include "jenny/base/utf8.h"
 
 #include <gtest/gtest.h>
 
@@ -8,19 +9,19 @@ namespace jenny::tokenizer {
 namespace {
 
 TEST(Utf8, FindsInvalidSequences) {
-    EXPECT_EQ(find_invalid_utf8("hello, 世界 🎉"), std::string_view::npos);
-    EXPECT_EQ(find_invalid_utf8(std::string("ab\xff", 3)), 2u);
-    EXPECT_EQ(find_invalid_utf8(std::string("\xc0\xaf", 2)), 0u);          // overlong
-    EXPECT_EQ(find_invalid_utf8(std::string("x\xed\xa0\x80", 4)), 1u);     // surrogate
-    EXPECT_EQ(find_invalid_utf8(std::string("\xe4\xb8", 2)), 0u);          // truncated
-    EXPECT_EQ(find_invalid_utf8(std::string("\xf4\x90\x80\x80", 4)), 0u);  // > U+10FFFF
+    EXPECT_EQ(base::find_invalid_utf8("hello, 世界 🎉"), std::string_view::npos);
+    EXPECT_EQ(base::find_invalid_utf8(std::string("ab\xff", 3)), 2u);
+    EXPECT_EQ(base::find_invalid_utf8(std::string("\xc0\xaf", 2)), 0u);          // overlong
+    EXPECT_EQ(base::find_invalid_utf8(std::string("x\xed\xa0\x80", 4)), 1u);     // surrogate
+    EXPECT_EQ(base::find_invalid_utf8(std::string("\xe4\xb8", 2)), 0u);          // truncated
+    EXPECT_EQ(base::find_invalid_utf8(std::string("\xf4\x90\x80\x80", 4)), 0u);  // > U+10FFFF
 }
 
 TEST(Utf8, DecodeEncodeRoundTrip) {
     std::string s = "aé世🎉";
     size_t pos = 0;
     std::string back;
-    while (pos < s.size()) utf8_append(utf8_next(s, &pos), &back);
+    while (pos < s.size()) base::append_utf8(&back, utf8_next(s, &pos));
     EXPECT_EQ(back, s);
 }
 

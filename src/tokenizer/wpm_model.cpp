@@ -1,4 +1,5 @@
 #include "tokenizer/wpm_model.h"
+#include "jenny/base/utf8.h"
 
 #include <utf8proc.h>
 
@@ -45,10 +46,10 @@ void WpmModel::encode(std::string_view text, std::vector<TokenId>* out) const {
                 : cp;
         if (f.punctuation || (cp < 0x7F && f.symbol) || is_chinese_char(cp)) {
             if (!words.back().empty()) words.emplace_back();
-            utf8_append(lc, &words.back());
+            base::append_utf8(&words.back(), lc);
             words.emplace_back();
         } else {
-            utf8_append(lc, &words.back());
+            base::append_utf8(&words.back(), lc);
         }
     }
     for (const std::string& word : words) {

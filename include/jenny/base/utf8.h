@@ -1,11 +1,12 @@
-// UTF-8 validation for corpus text (private to src/data).
+// UTF-8 validation, decoding and encoding with Unicode's well-formedness rules (table 3-7):
+// corpus text, tokenizer input, chat templates. Pure and thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace jenny::data {
+namespace jenny::base {
 
 // The offset of the first byte that does not start or continue a well-formed UTF-8
 // character (overlong forms, surrogates and code points above U+10FFFF are ill-formed, as
@@ -21,4 +22,4 @@ uint32_t decode_utf8_at(std::string_view text, size_t pos, size_t* len);
 // Appends code point `cp` (<= U+10FFFF) to *out as UTF-8.
 void append_utf8(std::string* out, uint32_t cp);
 
-}  // namespace jenny::data
+}  // namespace jenny::base

@@ -1,9 +1,9 @@
 // find_invalid_utf8 against Unicode's well-formed byte sequences (table 3-7).
-#include "data/utf8.h"
+#include "jenny/base/utf8.h"
 
 #include <gtest/gtest.h>
 
-namespace jenny::data {
+namespace jenny::base {
 namespace {
 
 constexpr size_t kValid = std::string_view::npos;
@@ -30,4 +30,4 @@ TEST(Utf8, InvalidAtTheRightOffset) {
 }
 
 }  // namespace
-}  // namespace jenny::data
+}  // namespace jenny::base

@@ -1,8 +1,8 @@
-#include "data/utf8.h"
+#include "jenny/base/utf8.h"
 
 #include <cstdint>
 
-namespace jenny::data {
+namespace jenny::base {
 
 size_t find_invalid_utf8(std::string_view text) {
     const auto* s = reinterpret_cast<const uint8_t*>(text.data());
@@ -96,4 +96,4 @@ void append_utf8(std::string* out, uint32_t cp) {
     }
 }
 
-}  // namespace jenny::data
+}  // namespace jenny::base
